@@ -28,9 +28,9 @@ pub struct IdRange {
 }
 
 impl IdRange {
-    /// The number of ids in the range.
+    /// The number of ids in the range (saturating: `0..=u64::MAX` says `u64::MAX`).
     pub fn len(&self) -> u64 {
-        self.max - self.min + 1
+        (self.max - self.min).saturating_add(1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -252,7 +252,12 @@ fn classify(key: &str, group_count: Option<u32>) -> KeyKind {
     // Longest prefixes first: `probability-browsing-group-` is a prefix of nothing else,
     // but `probability-browsing-products-in-group-` must not be read as it.
     for family in FAMILIES {
-        if let Some(index) = key.strip_prefix(family).and_then(|s| s.parse::<u64>().ok()) {
+        // Only a canonical index counts: `group-name-01` or `group-name-+1` would be
+        // accepted as known and then never read, so they are unknown keys instead.
+        let index = key
+            .strip_prefix(family)
+            .and_then(|s| s.parse::<u64>().ok().filter(|n| n.to_string() == s));
+        if let Some(index) = index {
             return match group_count {
                 Some(n) if index == 0 || index > u64::from(n) => KeyKind::GroupOutOfRange(index),
                 _ => KeyKind::Known,
@@ -305,11 +310,15 @@ impl Reader<'_> {
     fn url(&mut self, key: &str) -> Option<String> {
         let (value, line) = self.raw(key)?;
         match url::Url::parse(value) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.query().is_none()
+                    && u.fragment().is_none() =>
+            {
                 Some(value.trim_end_matches('/').to_owned())
             }
             Ok(_) => {
-                let msg = format!("{value:?} must be an http(s) URL without a query");
+                let msg = format!("{value:?} must be an http(s) URL without a query or fragment");
                 self.problems.push(Problem::at(key, Some(line), msg));
                 None
             }
@@ -326,8 +335,9 @@ impl Reader<'_> {
     }
 
     fn range(&mut self, min_key: &str, max_key: &str) -> Option<IdRange> {
-        let (min, _) = self.id(min_key)?;
-        let (max, line) = self.id(max_key)?;
+        // Read both ends before giving up, so that both of their problems are reported.
+        let (min, max) = (self.id(min_key), self.id(max_key));
+        let ((min, _), (max, line)) = (min?, max?);
         if min > max {
             let msg = format!("{max} is less than `{min_key}` ({min})");
             self.problems.push(Problem::at(max_key, Some(line), msg));

@@ -27,6 +27,14 @@ impl Properties {
     /// the error names the line.
     pub fn parse(text: &str) -> Result<Self, Problem> {
         let mut entries = BTreeMap::new();
+        // `java-properties` drops a last line that ends in a continuation backslash when
+        // no newline follows; Java keeps it. An extra empty line changes nothing else.
+        let newline = if text.ends_with(['\n', '\r']) {
+            ""
+        } else {
+            "\n"
+        };
+        let text = [text, newline].concat();
         let iter =
             java_properties::PropertiesIter::new_with_encoding(text.as_bytes(), encoding_rs::UTF_8);
         for line in iter {

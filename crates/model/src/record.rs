@@ -112,14 +112,16 @@ impl Encoder {
 
     /// RFC 3339 UTC with milliseconds: `2026-11-23T07:26:20.123Z`.
     fn write_ts(&mut self, ts_ms: i64, out: &mut Vec<u8>) {
+        // Years outside 0000..=9999 do not fit RFC 3339. csgen's schedules never make
+        // such times, but the encoder must not panic on them: it clamps them to the
+        // nearest instant it can write, which also keeps events in order.
+        let ts_ms = ts_ms.clamp(MIN_TS_MS, MAX_TS_MS);
         let (second, milli) = (ts_ms.div_euclid(1000), ts_ms.rem_euclid(1000));
         if second != self.cached_second {
             let time = chrono::DateTime::from_timestamp(second, 0).unwrap_or_default();
             let mut text = time.format("%Y-%m-%dT%H:%M:%S").to_string();
             if text.len() != 19 {
-                // Years outside 0..=9999 do not fit RFC 3339; such times are not generated
-                // by csgen's schedules, but an encoder must not panic on them.
-                text = "1970-01-01T00:00:00".to_owned();
+                text = "1970-01-01T00:00:00".to_owned(); // unreachable after the clamp
             }
             self.cached_prefix.copy_from_slice(text.as_bytes());
             self.cached_second = second;
@@ -135,6 +137,11 @@ impl Encoder {
         ]);
     }
 }
+
+/// 0000-01-01T00:00:00.000Z, the first instant RFC 3339 can write.
+const MIN_TS_MS: i64 = -62_167_219_200_000;
+/// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write.
+const MAX_TS_MS: i64 = 253_402_300_799_999;
 
 /// `{store}/api/group/{g}[/product/{p}]?userid={u}`
 #[inline]
