@@ -57,7 +57,22 @@ pub fn mix64(mut z: u64) -> u64 {
 /// The random generator for event `seq` of the run seeded with `seed`.
 #[inline]
 pub fn event_rng(seed: u64, seq: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(mix64(seq ^ mix64(seed)))
+    rng_from_key(mix64(seq ^ mix64(seed)))
+}
+
+/// Exactly `Xoshiro256PlusPlus::seed_from_u64(key)` (four SplitMix64 outputs, whose
+/// output function is [`mix64`]), written out so that it inlines into the per-click
+/// hot path instead of going through a byte-filling generator.
+#[inline(always)]
+fn rng_from_key(key: u64) -> Xoshiro256PlusPlus {
+    const PHI: u64 = 0x9e37_79b9_7f4a_7c15; // SplitMix64's increment
+    let mut seed = [0u8; 32];
+    let mut state = key;
+    for chunk in seed.chunks_exact_mut(8) {
+        state = state.wrapping_add(PHI);
+        chunk.copy_from_slice(&mix64(state).to_le_bytes());
+    }
+    Xoshiro256PlusPlus::from_seed(seed)
 }
 
 /// Makes clicks for a (config, seed) pair.
@@ -65,6 +80,8 @@ pub fn event_rng(seed: u64, seq: u64) -> Xoshiro256PlusPlus {
 pub struct Generator {
     model: ClassicModel,
     seed: u64,
+    /// `mix64(seed)`, the per-run half of every event's RNG key.
+    mixed_seed: u64,
     run_key: u64,
 }
 
@@ -73,6 +90,7 @@ impl Generator {
         Self {
             model: ClassicModel::new(config),
             seed,
+            mixed_seed: mix64(seed),
             run_key: mix64(seed.wrapping_add(0x6373_6765_6e00_0000)),
         }
     }
@@ -84,7 +102,7 @@ impl Generator {
     /// Click number `seq`, stamped with `ts_ms`.
     #[inline]
     pub fn click(&self, seq: u64, ts_ms: i64) -> Click {
-        let mut rng = event_rng(self.seed, seq);
+        let mut rng = rng_from_key(mix64(seq ^ self.mixed_seed)); // = event_rng(seed, seq)
         let d = self.model.draw(&mut rng);
         Click {
             seq,
@@ -111,6 +129,20 @@ mod tests {
         assert_eq!(a.get_version_num(), 8);
         let low = u64::from_be_bytes(b.as_bytes()[8..].try_into().unwrap());
         assert_eq!(low & ((1 << 62) - 1), 42);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rng_from_key_is_seed_from_u64(key in proptest::prelude::any::<u64>()) {
+            proptest::prop_assert_eq!(rng_from_key(key), Xoshiro256PlusPlus::seed_from_u64(key));
+        }
+    }
+
+    #[test]
+    fn rng_from_key_is_seed_from_u64_at_the_edges() {
+        for key in [0, 1, u64::MAX, 0x9e37_79b9_7f4a_7c15u64.wrapping_neg()] {
+            assert_eq!(rng_from_key(key), Xoshiro256PlusPlus::seed_from_u64(key));
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn produce(
     end: u64,
 ) -> Batch {
     let n = shard.owned_in(start, end) as usize;
-    let mut batch = Batch::with_capacity(n, n * 128);
+    let mut batch = Batch::with_capacity(n, n * encoder.record_len_hint());
     let mut seq = shard.next_owned(start);
     while seq < end {
         batch.push(encoder, generator.click(seq, schedule.ts_ms(seq)));

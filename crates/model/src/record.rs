@@ -1,9 +1,10 @@
 //! Record formats and the encoder that writes clicks as bytes.
 //!
 //! The encoder is the hot path of every run, so it writes straight into a byte buffer:
-//! integers with `itoa`, the event id with `uuid`'s encoder, the timestamp's date part
-//! cached per second, and the store URL escaped for JSON once. Tests check the output
-//! against `serde_json`.
+//! integers through a fixed-width digit writer, `{store}/api/group/{g}` prefixes cached
+//! per group, the event id with `uuid`'s encoder, the timestamp's date part cached per
+//! second, and the store URL escaped for JSON once. Tests check the output against
+//! `serde_json` and `format!`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -58,6 +59,14 @@ pub struct Encoder {
     store_url: Box<[u8]>,
     /// The store URL as it appears inside a JSON string (escaped, no quotes).
     store_url_json: Box<[u8]>,
+    /// `{store}/api/group/{g}` at index g, spelled as this format writes the store
+    /// (JSON-escaped or not); filled on first use, for g below [`PREFIX_CACHE_LIMIT`]
+    /// and stores short enough to fit a [`Prefix`].
+    group_prefixes: Vec<Prefix>,
+    /// The run key whose event ids start with `id_head`.
+    id_run_key: u64,
+    /// `xxxxxxxx-xxxx-8xxx-`: the part of an event id that depends on the run key only.
+    id_head: [u8; 19],
     cached_second: i64,
     /// `YYYY-MM-DDTHH:MM:SS` of `cached_second`.
     cached_prefix: [u8; 19],
@@ -70,6 +79,9 @@ impl Encoder {
             format,
             store_url: store_url.as_bytes().into(),
             store_url_json: quoted.as_bytes()[1..quoted.len() - 1].into(),
+            group_prefixes: Vec::new(),
+            id_run_key: 0,
+            id_head: id_head(0),
             cached_second: i64::MIN,
             cached_prefix: [b'0'; 19],
         }
@@ -79,35 +91,88 @@ impl Encoder {
         self.format
     }
 
+    /// Bytes to reserve per record, newline included: at least a typical record, so that
+    /// a batch's buffer is not reallocated (and copied) while it fills.
+    pub fn record_len_hint(&self) -> usize {
+        match self.format {
+            Format::Url => self.store_url.len() + 64,
+            Format::UrlObject => self.store_url_json.len() + 76,
+            Format::Json => self.store_url_json.len() + 176,
+        }
+    }
+
     /// Appends the record for `click` to `out`, without a line terminator.
     #[inline]
     pub fn encode(&mut self, click: &Click, out: &mut Vec<u8>) {
         match self.format {
-            Format::Url => write_url(&self.store_url, click, out),
+            Format::Url => self.write_url(click, out),
             Format::UrlObject => {
                 out.extend_from_slice(b"{\"url\":\"");
-                write_url(&self.store_url_json, click, out);
+                self.write_url(click, out);
                 out.extend_from_slice(b"\"}");
             }
             Format::Json => {
                 out.extend_from_slice(b"{\"event_id\":\"");
-                let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-                out.extend_from_slice(
-                    click
-                        .event_id()
-                        .hyphenated()
-                        .encode_lower(&mut id)
-                        .as_bytes(),
-                );
+                self.write_event_id(click, out);
                 out.extend_from_slice(b"\",\"ts\":\"");
                 self.write_ts(click.ts_ms, out);
                 out.extend_from_slice(b"\",\"url\":\"");
-                write_url(&self.store_url_json, click, out);
+                self.write_url(click, out);
                 out.extend_from_slice(b"\",\"user_id\":");
-                out.extend_from_slice(itoa::Buffer::new().format(click.user_id).as_bytes());
+                push_decimal(out, click.user_id);
                 out.push(b'}');
             }
         }
+    }
+
+    /// `click.event_id()`, hyphenated, lower case: the run-key half from a cache, the
+    /// sequence half from a hex table (what `uuid`'s general encoder does, specialised).
+    #[inline]
+    fn write_event_id(&mut self, click: &Click, out: &mut Vec<u8>) {
+        if click.run_key != self.id_run_key {
+            self.id_run_key = click.run_key;
+            self.id_head = id_head(click.run_key);
+        }
+        out.extend_from_slice(&self.id_head);
+        // Bytes 8..16 of the UUID: the sequence number under the RFC 4122 variant bits.
+        let mut bytes = click.seq.to_be_bytes();
+        bytes[0] = (bytes[0] & 0x3f) | 0x80;
+        let mut tail = [b'-'; 17];
+        for (i, &b) in bytes.iter().enumerate() {
+            let at = if i < 2 { 2 * i } else { 2 * i + 1 };
+            tail[at] = HEX_PAIRS[2 * b as usize];
+            tail[at + 1] = HEX_PAIRS[2 * b as usize + 1];
+        }
+        out.extend_from_slice(&tail);
+    }
+
+    /// The click URL, from the cached `{store}/api/group/{g}` prefix when there is one.
+    #[inline(always)]
+    fn write_url(&mut self, click: &Click, out: &mut Vec<u8>) {
+        let g = click.group_id as usize;
+        let store = match self.format {
+            Format::Url => &self.store_url,
+            Format::Json | Format::UrlObject => &self.store_url_json,
+        };
+        if g >= self.group_prefixes.len() && g < PREFIX_CACHE_LIMIT {
+            for i in self.group_prefixes.len()..=g {
+                let mut text = Vec::with_capacity(PREFIX_PAD);
+                write_prefix(store, i as u64, &mut text);
+                let Some(prefix) = Prefix::new(&text) else {
+                    break; // a long store URL: written out each time instead
+                };
+                self.group_prefixes.push(prefix);
+            }
+        }
+        match self.group_prefixes.get(g) {
+            Some(prefix) => {
+                let start = out.len();
+                out.extend_from_slice(&prefix.padded);
+                out.truncate(start + prefix.len);
+            }
+            None => write_prefix(store, g as u64, out),
+        }
+        write_tail(click, out);
     }
 
     /// RFC 3339 UTC with milliseconds: `2026-11-23T07:26:20.123Z`.
@@ -143,25 +208,118 @@ const MIN_TS_MS: i64 = -62_167_219_200_000;
 /// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write.
 const MAX_TS_MS: i64 = 253_402_300_799_999;
 
-/// `{store}/api/group/{g}[/product/{p}]?userid={u}`
-#[inline]
-fn write_url(store: &[u8], click: &Click, out: &mut Vec<u8>) {
-    let mut num = itoa::Buffer::new();
+/// Group ids below this get a cached URL prefix in an [`Encoder`] (a config has at most
+/// [`crate::config::MAX_GROUPS`]); others are written out each time.
+const PREFIX_CACHE_LIMIT: usize = crate::config::MAX_GROUPS as usize + 1;
+
+/// Size of a cached URL prefix, padding included.
+const PREFIX_PAD: usize = 64;
+
+/// A cached `{store}/api/group/{g}`, padded to a fixed size: appending all of it and
+/// cutting it to `len` is a fixed-size copy, not a `memcpy` call per record.
+#[derive(Debug, Clone)]
+struct Prefix {
+    padded: [u8; PREFIX_PAD],
+    len: usize,
+}
+
+impl Prefix {
+    fn new(text: &[u8]) -> Option<Self> {
+        let mut padded = [0u8; PREFIX_PAD];
+        padded.get_mut(..text.len())?.copy_from_slice(text);
+        Some(Self {
+            padded,
+            len: text.len(),
+        })
+    }
+}
+
+/// `{store}/api/group/{g}`
+fn write_prefix(store: &[u8], group: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(store);
     out.extend_from_slice(b"/api/group/");
-    out.extend_from_slice(num.format(click.group_id).as_bytes());
+    push_decimal(out, group);
+}
+
+/// `[/product/{p}]?userid={u}`, the part of a click URL after its group.
+#[inline(always)]
+fn write_tail(click: &Click, out: &mut Vec<u8>) {
     if let Some(p) = click.product_id {
         out.extend_from_slice(b"/product/");
-        out.extend_from_slice(num.format(p).as_bytes());
+        push_decimal(out, p);
     }
     out.extend_from_slice(b"?userid=");
-    out.extend_from_slice(num.format(click.user_id).as_bytes());
+    push_decimal(out, click.user_id);
+}
+
+/// The first 19 characters of every event id of the run with this key.
+fn id_head(run_key: u64) -> [u8; 19] {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    crate::click::event_id(run_key, 0)
+        .hyphenated()
+        .encode_lower(&mut text);
+    let mut head = [0u8; 19];
+    head.copy_from_slice(&text[..19]);
+    head
+}
+
+/// `"00" "01" … "ff"`: two lower-case hex digits per byte value.
+const HEX_PAIRS: [u8; 512] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [0u8; 512];
+    let mut i = 0;
+    while i < 256 {
+        t[2 * i] = HEX[i >> 4];
+        t[2 * i + 1] = HEX[i & 15];
+        i += 1;
+    }
+    t
+};
+
+/// `"00" "01" … "99"`: two decimal digits per entry.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends `n` in decimal. The digits are built in a fixed 20-byte window that is
+/// appended whole and then cut to length: fixed-size copies compile to a few moves,
+/// where a variable-length copy per number would be a `memcpy` call.
+#[inline(always)]
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut window = [0u8; 20];
+    let mut end = len;
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        end -= 2;
+        window[end] = DIGIT_PAIRS[pair];
+        window[end + 1] = DIGIT_PAIRS[pair + 1];
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        window[0] = DIGIT_PAIRS[pair];
+        window[1] = DIGIT_PAIRS[pair + 1];
+    } else {
+        window[0] = b'0' + n as u8;
+    }
+    let start = out.len();
+    out.extend_from_slice(&window);
+    out.truncate(start + len);
 }
 
 /// The URL of a click, as a `String` (for tests and tools; the encoder is faster).
 pub fn click_url(store_url: &str, click: &Click) -> String {
     let mut out = Vec::new();
-    write_url(store_url.as_bytes(), click, &mut out);
+    write_prefix(store_url.as_bytes(), u64::from(click.group_id), &mut out);
+    write_tail(click, &mut out);
     String::from_utf8(out).expect("URL parts are UTF-8")
 }
 

@@ -168,6 +168,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
+    fn event_ids_are_written_as_uuid_writes_them(
+        keys in prop::collection::vec(any::<u64>(), 1..4),
+        seqs in prop::collection::vec(any::<u64>(), 1..4),
+    ) {
+        // One encoder across run keys and sequence numbers, as a long-lived sink has.
+        let mut e = Encoder::new(Format::Json, STORE);
+        for &run_key in &keys {
+            for &seq in &seqs {
+                let c = Click { run_key, seq, ..click(1, None, 1, 0) };
+                let v: serde_json::Value = serde_json::from_str(&encode(&mut e, &c)).unwrap();
+                let want = csgen_model::click::event_id(run_key, seq).hyphenated().to_string();
+                prop_assert_eq!(v["event_id"].as_str(), Some(want.as_str()));
+            }
+        }
+    }
+
+    #[test]
     fn any_time_encodes_to_a_well_formed_timestamp(ms in any::<i64>(), near in -10_000i64..10_000) {
         let mut e = Encoder::new(Format::Json, STORE);
         // A second time close to the first exercises the per-second cache.
@@ -184,12 +201,16 @@ proptest! {
     #[test]
     fn any_store_url_gives_valid_json_with_the_click_url(
         store in r#"(https?://)?[a-z0-9"\\/:?&=%é€😀\u{0}-\u{1f}\u{7f}\u{2028}]{0,40}"#,
-        group in 1u32..100,
-        product in proptest::option::of(any::<u64>()),
-        user in any::<u64>(),
+        group in prop_oneof![1u32..100, any::<u32>()],
+        product in proptest::option::of(prop_oneof![0u64..1000, any::<u64>()]),
+        user in prop_oneof![0u64..1000, any::<u64>()],
     ) {
         let c = click(group, product, user, 1_795_000_000_000);
-        let want = click_url(&store, &c);
+        let want = match product {
+            Some(p) => format!("{store}/api/group/{group}/product/{p}?userid={user}"),
+            None => format!("{store}/api/group/{group}?userid={user}"),
+        };
+        prop_assert_eq!(click_url(&store, &c), want.as_str());
         let mut json = Encoder::new(Format::Json, &store);
         let v: serde_json::Value = serde_json::from_str(&encode(&mut json, &c)).unwrap();
         prop_assert_eq!(v["url"].as_str(), Some(want.as_str()));
