@@ -1,0 +1,249 @@
+//! Where lake files go: a local folder or an S3 bucket, behind the few operations
+//! the commit protocol needs.
+//!
+//! Paths here are relative to the lake root and use `/`. Every write is all-or-nothing:
+//! locally a file is written beside its target under a hidden name, synced, then
+//! renamed; on S3 a put (or a completed multipart upload) is atomic by the service.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload, WriteMultipart};
+
+use crate::lake::LakeError;
+
+/// Files larger than this go to S3 as multipart uploads.
+const MULTIPART_ABOVE: usize = 32 << 20;
+
+/// A lake's storage.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Local(PathBuf),
+    Object {
+        store: Arc<dyn ObjectStore>,
+        prefix: ObjectPath,
+        /// `s3://bucket/prefix`, for messages.
+        url: String,
+    },
+}
+
+impl Store {
+    /// `lake:` + this, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Local(root) => root.display().to_string(),
+            Self::Object { url, .. } => url.clone(),
+        }
+    }
+
+    fn local(root: &Path, rel: &str) -> PathBuf {
+        rel.split('/').fold(root.to_owned(), |p, s| p.join(s))
+    }
+
+    fn object(prefix: &ObjectPath, rel: &str) -> ObjectPath {
+        prefix
+            .parts()
+            .chain(ObjectPath::from(rel).parts())
+            .collect()
+    }
+
+    fn err(&self, rel: &str, e: impl std::fmt::Display) -> LakeError {
+        LakeError::Store {
+            path: format!("{}/{rel}", self.describe()),
+            message: e.to_string(),
+        }
+    }
+
+    /// Writes `bytes` at `rel`, whole or not at all, and durably.
+    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<(), LakeError> {
+        match self {
+            Self::Local(root) => {
+                let target = Self::local(root, rel);
+                tokio::task::spawn_blocking(move || write_local(&target, &bytes))
+                    .await
+                    .map_err(|e| self.err(rel, e))?
+                    .map_err(|e| self.err(rel, e))
+            }
+            Self::Object { store, prefix, .. } => {
+                let path = Self::object(prefix, rel);
+                if bytes.len() <= MULTIPART_ABOVE {
+                    store
+                        .put(&path, PutPayload::from(bytes))
+                        .await
+                        .map_err(|e| self.err(rel, e))?;
+                } else {
+                    let upload = store
+                        .put_multipart(&path)
+                        .await
+                        .map_err(|e| self.err(rel, e))?;
+                    let mut w = WriteMultipart::new(upload);
+                    w.write(&bytes);
+                    w.finish().await.map_err(|e| self.err(rel, e))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The bytes at `rel`, or `None` if there is nothing there.
+    pub async fn get(&self, rel: &str) -> Result<Option<Vec<u8>>, LakeError> {
+        match self {
+            Self::Local(root) => match tokio::fs::read(Self::local(root, rel)).await {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(self.err(rel, e)),
+            },
+            Self::Object { store, prefix, .. } => match store.get(&Self::object(prefix, rel)).await
+            {
+                Ok(r) => Ok(Some(
+                    r.bytes().await.map_err(|e| self.err(rel, e))?.to_vec(),
+                )),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.err(rel, e)),
+            },
+        }
+    }
+
+    /// Moves `from` to `to` (replacing `to`). Idempotent: when `from` is gone and `to`
+    /// exists, the move already happened.
+    pub async fn promote(&self, from: &str, to: &str) -> Result<(), LakeError> {
+        match self {
+            Self::Local(root) => {
+                let (src, dst) = (Self::local(root, from), Self::local(root, to));
+                if let Some(dir) = dst.parent() {
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|e| self.err(to, e))?;
+                }
+                match tokio::fs::rename(&src, &dst).await {
+                    Ok(()) => sync_dir(dst.parent()).map_err(|e| self.err(to, e)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => Ok(()),
+                    Err(e) => Err(self.err(from, e)),
+                }
+            }
+            Self::Object { store, prefix, .. } => {
+                let (src, dst) = (Self::object(prefix, from), Self::object(prefix, to));
+                match store.copy(&src, &dst).await {
+                    Ok(()) => {}
+                    Err(object_store::Error::NotFound { .. }) => {
+                        return match store.head(&dst).await {
+                            Ok(_) => Ok(()),
+                            Err(e) => Err(self.err(to, e)),
+                        };
+                    }
+                    Err(e) => return Err(self.err(to, e)),
+                }
+                match store.delete(&src).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(self.err(from, e)),
+                }
+            }
+        }
+    }
+
+    /// Relative paths of the files under the folder `dir`, recursively.
+    pub async fn list(&self, dir: &str) -> Result<Vec<String>, LakeError> {
+        match self {
+            Self::Local(root) => {
+                let mut out = Vec::new();
+                let mut todo = vec![dir.to_owned()];
+                while let Some(d) = todo.pop() {
+                    let mut entries = match tokio::fs::read_dir(Self::local(root, &d)).await {
+                        Ok(e) => e,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(self.err(&d, e)),
+                    };
+                    while let Some(entry) =
+                        entries.next_entry().await.map_err(|e| self.err(&d, e))?
+                    {
+                        let name = format!("{d}/{}", entry.file_name().to_string_lossy());
+                        let is_dir = entry
+                            .file_type()
+                            .await
+                            .map_err(|e| self.err(&name, e))?
+                            .is_dir();
+                        if is_dir {
+                            todo.push(name)
+                        } else {
+                            out.push(name)
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+            Self::Object { store, prefix, .. } => {
+                use futures_util::TryStreamExt as _;
+                let base = Self::object(prefix, dir);
+                let found: Vec<_> = store
+                    .list(Some(&base))
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err(dir, e))?;
+                let skip = prefix.parts().count();
+                let mut out: Vec<String> = found
+                    .into_iter()
+                    .map(|m| {
+                        m.location
+                            .parts()
+                            .skip(skip)
+                            .map(|p| p.as_ref().to_owned())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    })
+                    .collect();
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+
+    /// Removes `rel`; nothing there is fine.
+    pub async fn delete(&self, rel: &str) -> Result<(), LakeError> {
+        match self {
+            Self::Local(root) => match tokio::fs::remove_file(Self::local(root, rel)).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(self.err(rel, e)),
+            },
+            Self::Object { store, prefix, .. } => {
+                match store.delete(&Self::object(prefix, rel)).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(self.err(rel, e)),
+                }
+            }
+        }
+    }
+}
+
+/// Writes a hidden temporary beside `target`, syncs it, renames it over `target`
+/// and syncs the folder: a reader sees the old file, no file, or the whole new one.
+fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)?;
+        sync_dir(Some(dir))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn sync_dir(dir: Option<&Path>) -> std::io::Result<()> {
+    match dir {
+        Some(d) => std::fs::File::open(d)?.sync_all(),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,163 @@
+//! Raw click records as sources carry them, before enrichment.
+//!
+//! Three shapes are read: csgen's JSON record (`{"event_id","ts","url","user_id",…}`
+//! plus what a collector adds: `session_id`, `user_agent`, `referrer`, `ip`), the
+//! original's Kinesis payload `{"url": …}`, and a bare URL line. Unknown JSON fields
+//! are ignored (collectors add their own); fields csgen reads must have the right type.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use crate::reason::Reason;
+
+/// A raw record's fields, borrowed from its bytes where no JSON escape intervenes.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+pub struct RawClick<'a> {
+    #[serde(borrow, default)]
+    pub event_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub ts: Option<RawTime<'a>>,
+    #[serde(borrow)]
+    pub url: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "id")]
+    pub user_id: Option<i64>,
+    #[serde(borrow, default)]
+    pub session_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, alias = "ua")]
+    pub user_agent: Option<Cow<'a, str>>,
+    /// A device class the collector already knew; used when there is no user agent.
+    #[serde(borrow, default)]
+    pub device: Option<Cow<'a, str>>,
+    #[serde(borrow, default, alias = "referer")]
+    pub referrer: Option<Cow<'a, str>>,
+}
+
+/// A record's `ts`: RFC 3339 text or Unix milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawTime<'a> {
+    Text(Cow<'a, str>),
+    Millis(i64),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawTime<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawTime<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 string or Unix milliseconds")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(RawTime::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawTime::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(RawTime::Millis(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i64::try_from(v)
+                    .map(RawTime::Millis)
+                    .map_err(|_| E::custom("ts out of range"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A user id: a non-negative integer, or such an integer as a string.
+fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a non-negative integer id")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("id too large"))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom("negative id"))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.parse::<u64>()
+                .map_err(|_| E::custom(format!("{v:?} is not an id")))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Parses one record (without its line terminator).
+pub fn parse(bytes: &[u8]) -> Result<RawClick<'_>, Reason> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Reason::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let text = text.trim_matches([' ', '\t', '\r']);
+    if text.starts_with('{') {
+        let raw: RawClick =
+            serde_json::from_str(text).map_err(|e| Reason::BadJson(e.to_string()))?;
+        if raw.url.is_none() {
+            return Err(Reason::MissingField("url"));
+        }
+        Ok(raw)
+    } else if text.is_empty() {
+        Err(Reason::MissingField("url"))
+    } else {
+        Ok(RawClick {
+            url: Some(Cow::Borrowed(text)),
+            ..RawClick::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_three_shapes() {
+        let r = parse(br#"{"event_id":"e1","ts":"2026-01-01T00:00:00.000Z","url":"https://s/api/group/1?userid=2","user_id":2}"#).unwrap();
+        assert_eq!(r.event_id.as_deref(), Some("e1"));
+        assert!(matches!(r.ts, Some(RawTime::Text(Cow::Borrowed(_)))));
+        assert_eq!(r.user_id, Some(2));
+        let r = parse(br#"{"url":"https:\/\/s/api/group/1","ts":1700000000000,"ua":"x","referer":"y","extra":[1]}"#).unwrap();
+        assert_eq!(r.url.as_deref(), Some("https://s/api/group/1"));
+        assert_eq!(r.ts, Some(RawTime::Millis(1_700_000_000_000)));
+        assert_eq!(
+            (r.user_agent.as_deref(), r.referrer.as_deref()),
+            (Some("x"), Some("y"))
+        );
+        let r = parse(b"https://s/api/group/1?userid=2\r").unwrap();
+        assert_eq!(r.url.as_deref(), Some("https://s/api/group/1?userid=2"));
+        assert_eq!(
+            parse(br#"{"user_id":"12","url":"/"}"#).unwrap().user_id,
+            Some(12)
+        );
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        for (bytes, code) in [
+            (&b"\xff\xfe"[..], "not_utf8"),
+            (b"{\"url\":", "bad_json"),
+            (b"{\"url\":1}", "bad_json"),
+            (b"{\"url\":\"/\",\"user_id\":-3}", "bad_json"),
+            (b"{\"ts\":\"x\"}", "missing_field"),
+            (b"  ", "missing_field"),
+        ] {
+            assert_eq!(parse(bytes).unwrap_err().code(), code, "{bytes:?}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Why a raw record could not be enriched: the dead-letter reasons.
+
+use std::fmt;
+
+/// A record the enricher rejects. Each variant says what was wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The bytes are not UTF-8.
+    NotUtf8 { valid_up_to: usize },
+    /// A line starting with `{` that is not a JSON object of the expected shape.
+    BadJson(String),
+    /// A required field is absent (`url`, or a user id in neither the record nor the URL).
+    MissingField(&'static str),
+    /// A field is present with a value of the wrong shape.
+    BadValue { field: &'static str, detail: String },
+    /// The URL has no `/api/…` path csgen knows.
+    UnknownPath(String),
+    /// The event time is not RFC 3339 / Unix milliseconds, or outside years 1970–9999.
+    BadTime(String),
+}
+
+impl Reason {
+    /// A short stable code, for counters and for grouping dead letters.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotUtf8 { .. } => "not_utf8",
+            Self::BadJson(_) => "bad_json",
+            Self::MissingField(_) => "missing_field",
+            Self::BadValue { .. } => "bad_value",
+            Self::UnknownPath(_) => "unknown_path",
+            Self::BadTime(_) => "bad_time",
+        }
+    }
+
+    pub const CODES: [&'static str; 6] = [
+        "not_utf8",
+        "bad_json",
+        "missing_field",
+        "bad_value",
+        "unknown_path",
+        "bad_time",
+    ];
+
+    pub(crate) fn bad(field: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadValue {
+            field,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotUtf8 { valid_up_to } => {
+                write!(f, "not UTF-8 (invalid byte at {valid_up_to})")
+            }
+            Self::BadJson(e) => write!(f, "bad JSON: {e}"),
+            Self::MissingField(field) => write!(f, "missing field `{field}`"),
+            Self::BadValue { field, detail } => write!(f, "bad `{field}`: {detail}"),
+            Self::UnknownPath(p) => write!(f, "unknown URL path {p:?}"),
+            Self::BadTime(detail) => write!(f, "bad event time: {detail}"),
+        }
+    }
+}

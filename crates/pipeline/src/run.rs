@@ -1,0 +1,242 @@
+//! `csgen enrich`: read a source, enrich every record, land events in the lake.
+//!
+//! Records are cut from the source's buffer without copying; each chunk of input is
+//! enriched synchronously, then the size/age limits are checked. The read waits
+//! together with the age deadline and the shutdown signal, so a quiet stdin still
+//! flushes on time and Ctrl-C commits what is buffered.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use csgen_model::StoreConfig;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt as _, AsyncSeekExt as _, BufReader};
+
+use crate::counters::{Counters, CountersSnapshot};
+use crate::dead_letter::DeadLetter;
+use crate::enrich::{EnrichOptions, Enricher, Position};
+use crate::lake::{FlushHook, LakeError, LakeOptions, LakeWriter, SourcePos, Store};
+use crate::source::SourceSpec;
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("source {source_name}: {error}")]
+    Source {
+        source_name: String,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub enrich: EnrichOptions,
+    pub lake: LakeOptions,
+    /// Keep a checkpoint for resumable sources (files): on by default.
+    pub no_checkpoint: bool,
+    /// Called at each step of every flush (tests).
+    pub hook: Option<FlushHook>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunSummary {
+    /// Where the run started in the source (after a restart, the checkpoint).
+    pub resumed_at: SourcePos,
+    pub stopped_at: SourcePos,
+    pub counters: CountersSnapshot,
+}
+
+/// Reads `source` to its end (or until `shutdown`), committing to `lake`.
+/// `clock` gives the wall time in Unix ms (arrival time of records without `ts`).
+pub async fn run(
+    source: &SourceSpec,
+    lake: Store,
+    config: &StoreConfig,
+    options: &RunOptions,
+    counters: Arc<Counters>,
+    clock: impl Fn() -> i64,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, RunError> {
+    let name = source.to_string();
+    let io = |error| RunError::Source {
+        source_name: name.clone(),
+        error,
+    };
+    let checkpoint = if options.no_checkpoint {
+        None
+    } else {
+        source.checkpoint_name()
+    };
+    let (mut writer, resume) = LakeWriter::open(
+        lake,
+        options.lake.clone(),
+        checkpoint.as_deref(),
+        counters.clone(),
+    )
+    .await?;
+    writer.set_hook(options.hook.clone());
+    let reader: Box<dyn AsyncBufRead + Unpin + Send> = match source {
+        SourceSpec::Stdin => Box::new(BufReader::with_capacity(1 << 20, tokio::io::stdin())),
+        SourceSpec::File(path) => {
+            let mut f = tokio::fs::File::open(path).await.map_err(io)?;
+            f.seek(std::io::SeekFrom::Start(resume.offset))
+                .await
+                .map_err(io)?;
+            Box::new(BufReader::with_capacity(1 << 20, f))
+        }
+    };
+    let enrich_options = EnrichOptions {
+        source_key: source.key(),
+        ..options.enrich.clone()
+    };
+    let mut stage = Stage {
+        enricher: Enricher::new(config, &enrich_options),
+        source_name: name.clone(),
+        counters: counters.clone(),
+        pos: resume,
+    };
+    let stopped_at = stage
+        .pump(reader, &mut writer, clock, shutdown)
+        .await
+        .map_err(|e| match e {
+            PumpError::Io(e) => io(e),
+            PumpError::Lake(e) => RunError::Lake(e),
+        })?;
+    Ok(RunSummary {
+        resumed_at: resume,
+        stopped_at,
+        counters: counters.snapshot(),
+    })
+}
+
+enum PumpError {
+    Io(std::io::Error),
+    Lake(LakeError),
+}
+
+struct Stage {
+    enricher: Enricher,
+    source_name: String,
+    counters: Arc<Counters>,
+    /// Position after the last complete record handed to the writer.
+    pos: SourcePos,
+}
+
+impl Stage {
+    async fn pump(
+        &mut self,
+        mut reader: Box<dyn AsyncBufRead + Unpin + Send>,
+        writer: &mut LakeWriter,
+        clock: impl Fn() -> i64,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<SourcePos, PumpError> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        // Bytes of a record split across buffer refills.
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let deadline = writer.deadline();
+            let chunk = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                r = reader.fill_buf() => r.map_err(PumpError::Io)?,
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    writer.flush(self.pos).await.map_err(PumpError::Lake)?;
+                    continue;
+                }
+            };
+            let (now, arrival_ms) = (Instant::now(), clock());
+            if chunk.is_empty() {
+                if !carry.is_empty() {
+                    let record = std::mem::take(&mut carry);
+                    self.one(&record, record.len() as u64, arrival_ms, now, writer);
+                }
+                break;
+            }
+            let len = chunk.len();
+            let (mut start, mut full) = (0, false);
+            for nl in memchr::memchr_iter(b'\n', chunk) {
+                if carry.is_empty() {
+                    self.one(
+                        &chunk[start..nl],
+                        (nl + 1 - start) as u64,
+                        arrival_ms,
+                        now,
+                        writer,
+                    );
+                } else {
+                    let carried = carry.len();
+                    carry.extend_from_slice(&chunk[start..nl]);
+                    let record = std::mem::take(&mut carry);
+                    let consumed = (carried + nl + 1 - start) as u64;
+                    self.one(&record, consumed, arrival_ms, now, writer);
+                }
+                start = nl + 1;
+                if writer.is_full() {
+                    // Flush now; the rest of the chunk stays in the reader's buffer.
+                    full = true;
+                    break;
+                }
+            }
+            if full {
+                reader.consume(start);
+            } else {
+                carry.extend_from_slice(&chunk[start..]);
+                reader.consume(len);
+            }
+            if full || writer.should_flush(now) {
+                writer.flush(self.pos).await.map_err(PumpError::Lake)?;
+            }
+        }
+        writer.flush(self.pos).await.map_err(PumpError::Lake)?;
+        Ok(self.pos)
+    }
+
+    /// Enriches one record of `consumed` source bytes (terminator included).
+    fn one(
+        &mut self,
+        record: &[u8],
+        consumed: u64,
+        arrival_ms: i64,
+        now: Instant,
+        writer: &mut LakeWriter,
+    ) {
+        let pos = Position {
+            line: self.pos.line + 1,
+            offset: self.pos.offset,
+            arrival_ms,
+        };
+        self.pos = SourcePos {
+            offset: self.pos.offset + consumed,
+            line: pos.line,
+        };
+        if record.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            self.counters.blank();
+            return;
+        }
+        match self.enricher.enrich(record, pos) {
+            Ok(event) => {
+                writer.push(&event, record.len(), now);
+                self.counters.record(Ok(()));
+            }
+            Err(reason) => {
+                self.counters.record(Err(&reason));
+                writer.push_dead(
+                    &DeadLetter::new(&reason, &self.source_name, pos, record),
+                    now,
+                );
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the test dependencies that are not crates. Idempotent: run it as often as
+# you like; each section skips what is already in place. Tests find the tools at the
+# paths used here (tools/node/node_modules, .venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- pyarrow and duckdb (PyPI): independent Parquet readers for the lake tests. ---
+# crates/pipeline/tests/it reads the lake back with .venv/bin/python; both are pinned in
+# tools/python/requirements.txt. The S3 lake tests use moto_server (moto[server], same
+# file) as their S3 API on 127.0.0.1.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tools/python/requirements.txt
+.venv/bin/python -c 'import pyarrow, duckdb'
