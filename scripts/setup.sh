@@ -14,3 +14,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tools/python/requirements.txt
 .venv/bin/python -c 'import pyarrow, duckdb'
+
+# --- kinesalite (npm): a local Kinesis API server for the Kinesis sink's tests. ---
+# crates/sinks/tests/it starts it through tools/node/kinesalite-server.js, which binds
+# 127.0.0.1 only (the stock CLI binds every interface). leveldown (persistence for the
+# kill-and-restart test) ships prebuilt binaries: no compiler or download is needed.
+# The Firehose tests use moto_server from the venv above.
+if [ ! -d tools/node/node_modules/kinesalite ] || [ ! -d tools/node/node_modules/leveldown ]; then
+  (cd tools/node && npm ci --no-audit --no-fund)
+fi
+node -e "require('$PWD/tools/node/node_modules/leveldown')" \
+  || { echo "leveldown did not load: kinesalite cannot persist" >&2; exit 1; }

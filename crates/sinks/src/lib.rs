@@ -6,19 +6,29 @@
 //! [`SinkSpec`] is the closed set of sinks a user can name (`stdout`, `file:PATH`, …);
 //! [`SinkSpec::build`] opens one as an [`AnySink`].
 
+mod aws;
+pub mod batcher;
 mod file;
+pub mod firehose;
+pub mod kinesis;
+pub mod retry;
 mod spec;
 mod stats;
 mod stdout;
+pub mod stream_options;
 
 use std::future::Future;
 use std::sync::Arc;
 
+pub use aws::BuildOptions;
 pub use csgen_model::Batch;
 pub use file::FileSink;
+pub use firehose::FirehoseSink;
+pub use kinesis::KinesisSink;
 pub use spec::SinkSpec;
 pub use stats::{SinkStats, StatsSnapshot};
 pub use stdout::StdoutSink;
+pub use stream_options::{ClickField, PartitionKey, StreamOptions};
 
 /// Why a sink could not deliver.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +45,13 @@ pub enum SinkError {
     /// A failure that retrying cannot fix (bad configuration, missing stream, no access).
     #[error("{target}: {message}")]
     Fatal { target: String, message: String },
+    /// The flush deadline passed with records still undelivered; they are counted as failed.
+    #[error("{target}: {records} records not delivered within the flush timeout of {timeout:?}")]
+    Undelivered {
+        target: String,
+        records: u64,
+        timeout: std::time::Duration,
+    },
 }
 
 impl SinkError {
@@ -76,6 +93,8 @@ pub trait Sink: Send {
 pub enum AnySink {
     Stdout(StdoutSink),
     File(FileSink),
+    Kinesis(KinesisSink),
+    Firehose(FirehoseSink),
 }
 
 macro_rules! each_sink {
@@ -83,6 +102,8 @@ macro_rules! each_sink {
         match $self {
             AnySink::Stdout($s) => $body,
             AnySink::File($s) => $body,
+            AnySink::Kinesis($s) => $body,
+            AnySink::Firehose($s) => $body,
         }
     };
 }

@@ -1,0 +1,148 @@
+//! Throughput of the `kinesis:` sink against a local Kinesis-API server, next to the
+//! original's one-`PutRecord`-per-click loop and a plain batched `PutRecords` loop.
+//!
+//! Run by `scripts/bench-kinesis.sh`, which starts kinesalite on 127.0.0.1:
+//! `bench_kinesis ENDPOINT [RECORDS] [ONE_CALL_RECORDS]`. Each way writes to its own
+//! fresh 4-shard stream; records are JSON clicks generated before the clock starts.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use csgen_model::{Batch, Encoder, Format, Generator, Schedule, Shard, StoreConfig, produce};
+use csgen_sinks::{BuildOptions, Sink, SinkSpec};
+
+fn batch(start: u64, end: u64) -> Batch {
+    let config = StoreConfig::defaults();
+    let mut encoder = Encoder::new(Format::Json, &config.store_url);
+    let schedule = Schedule::new(0, 1_700_000_000_000, 1000.0);
+    let generator = Generator::new(&config, 1);
+    produce(&generator, &mut encoder, &schedule, Shard::ALL, start, end)
+}
+
+async fn create(client: &Client, stream: &str) {
+    client
+        .create_stream()
+        .stream_name(stream)
+        .shard_count(4)
+        .send()
+        .await
+        .expect("create stream");
+    for _ in 0..1000 {
+        let d = client
+            .describe_stream_summary()
+            .stream_name(stream)
+            .send()
+            .await
+            .expect("describe");
+        if d.stream_description_summary()
+            .unwrap()
+            .stream_status()
+            .as_str()
+            == "ACTIVE"
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("stream {stream} never became active");
+}
+
+fn key(i: usize) -> String {
+    format!(
+        "{:032x}",
+        (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834)
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let endpoint = args
+        .next()
+        .expect("usage: bench_kinesis ENDPOINT [RECORDS] [ONE_CALL]");
+    let n: u64 = args.next().map_or(50_000, |a| a.parse().expect("RECORDS"));
+    let n_one: u64 = args.next().map_or(2_000, |a| a.parse().expect("ONE_CALL"));
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .load()
+        .await;
+    let client = Client::new(&config);
+    let run = std::process::id();
+
+    // 1. The original: one PutRecord call per click, one at a time.
+    let stream = format!("one-{run}");
+    create(&client, &stream).await;
+    let b = batch(0, n_one);
+    let t = Instant::now();
+    for (i, r) in b.records().enumerate() {
+        client
+            .put_record()
+            .stream_name(&stream)
+            .data(Blob::new(r))
+            .partition_key(key(i))
+            .send()
+            .await
+            .expect("put record");
+    }
+    let one = n_one as f64 / t.elapsed().as_secs_f64();
+
+    // 2. A plain batched loop: PutRecords with 500 records, one call at a time.
+    let stream = format!("plain-{run}");
+    create(&client, &stream).await;
+    let b = batch(0, n);
+    let t = Instant::now();
+    let records: Vec<(usize, &[u8])> = b.records().enumerate().collect();
+    for chunk in records.chunks(500) {
+        let entries = chunk
+            .iter()
+            .map(|(i, r)| {
+                PutRecordsRequestEntry::builder()
+                    .data(Blob::new(*r))
+                    .partition_key(key(*i))
+                    .build()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>();
+        let out = client
+            .put_records()
+            .stream_name(&stream)
+            .set_records(Some(entries))
+            .send()
+            .await
+            .expect("put records");
+        assert_eq!(out.failed_record_count(), Some(0));
+    }
+    let plain = n as f64 / t.elapsed().as_secs_f64();
+
+    // 3. csgen's sink, default options, fed batches of 1000 as the pacer does.
+    let stream = format!("csgen-{run}");
+    create(&client, &stream).await;
+    let spec: SinkSpec = format!("kinesis:{stream}").parse().unwrap();
+    let build = BuildOptions {
+        endpoint: Some(endpoint.clone()),
+        seed: Some(1),
+    };
+    let mut sink = spec.build_with(&build).await.expect("build sink");
+    let batches: Vec<Batch> = (0..n)
+        .step_by(1000)
+        .map(|s| batch(s, (s + 1000).min(n)))
+        .collect();
+    let t = Instant::now();
+    for b in batches {
+        sink.stats().add_generated(b.len() as u64);
+        sink.send(b).await.expect("send");
+    }
+    sink.flush().await.expect("flush");
+    let csgen = n as f64 / t.elapsed().as_secs_f64();
+    let s = sink.stats().snapshot();
+    assert_eq!((s.delivered, s.failed), (n, 0));
+
+    println!("records: {n} (one-call loop: {n_one}), endpoint {endpoint}");
+    println!("one PutRecord per click : {one:>10.0} records/s");
+    println!("plain batched PutRecords: {plain:>10.0} records/s");
+    println!("csgen kinesis sink      : {csgen:>10.0} records/s");
+    println!("csgen / one-call        : {:>10.1}x", csgen / one);
+    println!("csgen / plain batched   : {:>10.1}%", 100.0 * csgen / plain);
+}

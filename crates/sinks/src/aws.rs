@@ -1,0 +1,54 @@
+//! AWS configuration for the `kinesis:` and `firehose:` sinks.
+//!
+//! Region, credentials and endpoint come from the standard AWS chain (environment
+//! such as `AWS_REGION`, `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`,
+//! `AWS_ENDPOINT_URL`/`AWS_ENDPOINT_URL_KINESIS`, then `~/.aws/config` profiles, then
+//! instance roles). [`BuildOptions::endpoint`] (a CLI `--endpoint` flag) overrides the
+//! endpoint. The clients retry nothing themselves: the sinks own retrying (they retry
+//! exactly the failed records of a call), and every call attempt has a timeout.
+
+use std::hash::{BuildHasher, RandomState};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+/// Settings for [`crate::SinkSpec::build_with`] that do not belong in the spec string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Endpoint URL for AWS services, e.g. `http://127.0.0.1:4567` for a local server.
+    /// Overrides `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
+    /// Seeds random partition keys and retry jitter; random when `None`.
+    pub seed: Option<u64>,
+}
+
+impl BuildOptions {
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+            .unwrap_or_else(|| RandomState::new().hash_one(std::process::id()))
+    }
+}
+
+/// Longest one call attempt may take before it counts as a transport error.
+pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Loads the shared AWS configuration. A local endpoint without a configured region
+/// gets `us-east-1` (local servers ignore it); otherwise a missing region is an error.
+pub(crate) async fn load(options: &BuildOptions) -> Result<SdkConfig, String> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = &options.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let config = loader.load().await;
+    if config.region().is_some() {
+        return Ok(config);
+    }
+    if options.endpoint.is_some() || config.endpoint_url().is_some() {
+        return Ok(config
+            .into_builder()
+            .region(Region::from_static("us-east-1"))
+            .build());
+    }
+    Err("no AWS region configured: set AWS_REGION (or a region in the AWS profile)".into())
+}

@@ -1,0 +1,50 @@
+//! Integration tests of csgen-sinks against real local servers (one test binary).
+//!
+//! kinesalite and moto are installed by `scripts/setup.sh`; see [`servers`].
+
+mod firehose;
+mod kinesis;
+mod proxy;
+mod servers;
+
+use std::collections::HashMap;
+
+use csgen_model::{Batch, Encoder, Format, Generator, Schedule, Shard, StoreConfig, produce};
+
+/// Clicks `start..end` of the default store as JSON records.
+pub fn json_batch(start: u64, end: u64) -> Batch {
+    let config = StoreConfig::defaults();
+    let generator = Generator::new(&config, 42);
+    let mut encoder = Encoder::new(Format::Json, &config.store_url);
+    let schedule = Schedule::new(0, 1_700_000_000_000, 1000.0);
+    produce(&generator, &mut encoder, &schedule, Shard::ALL, start, end)
+}
+
+/// The event ids of clicks `start..end`, as in [`json_batch`].
+pub fn event_ids(start: u64, end: u64) -> Vec<String> {
+    let b = json_batch(start, end);
+    b.clicks.iter().map(|c| c.event_id().to_string()).collect()
+}
+
+/// Counts each event id in JSON records; panics on a record that is not csgen JSON.
+pub fn count_ids<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> HashMap<String, u32> {
+    let mut seen = HashMap::new();
+    for r in records {
+        let v: serde_json::Value = serde_json::from_slice(r)
+            .unwrap_or_else(|e| panic!("record {:?}: {e}", String::from_utf8_lossy(r)));
+        let id = v["event_id"].as_str().expect("event_id").to_owned();
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    seen
+}
+
+/// Sets the dummy credentials and region the local servers accept.
+pub fn local_aws_env() {
+    // SAFETY: set once, to the same values, before any client reads them.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "csgen-test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "csgen-test");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::remove_var("AWS_PROFILE");
+    }
+}
