@@ -176,7 +176,7 @@ impl Encoder {
     }
 
     /// RFC 3339 UTC with milliseconds: `2026-11-23T07:26:20.123Z`.
-    fn write_ts(&mut self, ts_ms: i64, out: &mut Vec<u8>) {
+    pub(crate) fn write_ts(&mut self, ts_ms: i64, out: &mut Vec<u8>) {
         // Years outside 0000..=9999 do not fit RFC 3339. csgen's schedules never make
         // such times, but the encoder must not panic on them: it clamps them to the
         // nearest instant it can write, which also keeps events in order.
@@ -345,6 +345,15 @@ impl Batch {
 
     pub fn push(&mut self, encoder: &mut Encoder, click: Click) {
         encoder.encode(&click, &mut self.data);
+        self.ends.push(self.data.len());
+        self.data.push(b'\n');
+        self.clicks.push(click);
+    }
+
+    /// Appends a record written by `encode` (for encoders other than [`Encoder`], such
+    /// as the realistic model's), with the click sinks use for routing.
+    pub fn push_encoded(&mut self, click: Click, encode: impl FnOnce(&mut Vec<u8>)) {
+        encode(&mut self.data);
         self.ends.push(self.data.len());
         self.data.push(b'\n');
         self.clicks.push(click);

@@ -8,5 +8,6 @@ mod determinism;
 mod encoder;
 mod fuzz;
 mod properties;
+mod realistic;
 mod snapshots;
 mod statistics;

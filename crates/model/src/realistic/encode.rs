@@ -1,0 +1,237 @@
+//! Writing realistic events as records, faults included.
+//!
+//! JSON records extend the classic raw click (`event_id`, `ts`, `url`, `user_id`) with
+//! `session_id`, `event_type`, `device`, `country`, `user_agent`, and on landings
+//! `referrer` and `utm_source`/`utm_medium`/`utm_campaign`. URLs keep the original's
+//! `/api/...` style (see docs/model.md). Every string that can need JSON escaping is
+//! escaped once, when the encoder is built.
+//!
+//! Malformed records: `BrokenUrl` writes the URL without the `:` after the scheme (not
+//! a parseable URL), `MissingField` leaves out `url`, `BadJson` cuts the record in half.
+
+use super::config::DEVICES;
+use super::faults::Fault;
+use super::population::USER_AGENTS;
+use super::{Event, Page, RealisticModel};
+use crate::record::{Batch, Encoder, Format};
+
+fn json_inner(s: &str) -> Box<[u8]> {
+    let quoted = serde_json::to_string(s).expect("a string always serialises");
+    quoted.as_bytes()[1..quoted.len() - 1].into()
+}
+
+/// Writes realistic events in one [`Format`]. Holds caches: keep one per thread.
+#[derive(Debug, Clone)]
+pub struct EventEncoder {
+    format: Format,
+    ts: Encoder,
+    store: Box<[u8]>,
+    store_json: Box<[u8]>,
+    broken_store: Box<[u8]>,
+    referrers: Vec<Box<[u8]>>,
+    /// `&utm_source=…&utm_medium=…&utm_campaign=…` and the JSON fields, per campaign.
+    campaign_query: Vec<Box<[u8]>>,
+    campaign_json: Vec<Box<[u8]>>,
+    countries: Vec<Box<[u8]>>,
+    scratch: Vec<u8>,
+}
+
+impl EventEncoder {
+    pub fn new(format: Format, model: &RealisticModel) -> Self {
+        let c = model.config();
+        let url = &c.store.store_url;
+        let broken = url.replacen("://", "//", 1);
+        Self {
+            format,
+            ts: Encoder::new(Format::Json, url),
+            store: url.as_bytes().into(),
+            store_json: json_inner(url),
+            broken_store: json_inner(&broken),
+            referrers: c.referrers.iter().map(|r| json_inner(&r.0)).collect(),
+            campaign_query: c
+                .campaigns
+                .iter()
+                .map(|k| {
+                    format!(
+                        "&utm_source={}&utm_medium={}&utm_campaign={}",
+                        k.source, k.medium, k.name
+                    )
+                    .into_bytes()
+                    .into()
+                })
+                .collect(),
+            campaign_json: c
+                .campaigns
+                .iter()
+                .map(|k| {
+                    format!(
+                        ",\"utm_source\":\"{}\",\"utm_medium\":\"{}\",\"utm_campaign\":\"{}\"",
+                        k.source, k.medium, k.name
+                    )
+                    .into_bytes()
+                    .into()
+                })
+                .collect(),
+            countries: c
+                .customers
+                .countries
+                .iter()
+                .map(|k| json_inner(&k.0))
+                .collect(),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Appends the record of `event` to `batch` (with the [`crate::Click`] sinks use).
+    pub fn push(&mut self, model: &RealisticModel, event: &Event, batch: &mut Batch) {
+        batch.push_encoded(model.click(event), |out| self.encode(model, event, out));
+    }
+
+    /// Appends the record of `event` to `out`, without a line terminator.
+    pub fn encode(&mut self, model: &RealisticModel, event: &Event, out: &mut Vec<u8>) {
+        let fault = event.fault.for_format(self.format);
+        let user = model.user_id(event);
+        match self.format {
+            Format::Url => {
+                let store = if fault == Fault::BrokenUrl {
+                    &self.broken_store
+                } else {
+                    &self.store
+                };
+                write_url(store, event, user, &self.campaign_query, out);
+            }
+            Format::UrlObject => match fault {
+                Fault::MissingField => out.extend_from_slice(b"{}"),
+                Fault::BadJson => out.extend_from_slice(b"{\"url\":\""),
+                _ => {
+                    out.extend_from_slice(b"{\"url\":\"");
+                    let store = if fault == Fault::BrokenUrl {
+                        &self.broken_store
+                    } else {
+                        &self.store_json
+                    };
+                    write_url(store, event, user, &self.campaign_query, out);
+                    out.extend_from_slice(b"\"}");
+                }
+            },
+            Format::Json if fault == Fault::BadJson => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                scratch.clear();
+                self.json(model, event, user, fault, &mut scratch);
+                out.extend_from_slice(&scratch[..scratch.len() / 2]);
+                self.scratch = scratch;
+            }
+            Format::Json => self.json(model, event, user, fault, out),
+        }
+    }
+
+    fn json(
+        &mut self,
+        model: &RealisticModel,
+        e: &Event,
+        user: u64,
+        fault: Fault,
+        out: &mut Vec<u8>,
+    ) {
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        out.extend_from_slice(b"{\"event_id\":\"");
+        out.extend_from_slice(
+            model
+                .event_id(e)
+                .hyphenated()
+                .encode_lower(&mut id)
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\",\"ts\":\"");
+        self.ts.write_ts(e.ts_ms, out);
+        if fault != Fault::MissingField {
+            out.extend_from_slice(b"\",\"url\":\"");
+            let store = if fault == Fault::BrokenUrl {
+                &self.broken_store
+            } else {
+                &self.store_json
+            };
+            write_url(store, e, user, &self.campaign_query, out);
+        }
+        out.extend_from_slice(b"\",\"user_id\":");
+        out.extend_from_slice(itoa::Buffer::new().format(user).as_bytes());
+        out.extend_from_slice(b",\"session_id\":\"");
+        out.extend_from_slice(
+            model
+                .session_id(e)
+                .hyphenated()
+                .encode_lower(&mut id)
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\",\"event_type\":\"");
+        out.extend_from_slice(e.page.event_type().as_bytes());
+        let customer = model.population().customer(e.customer);
+        out.extend_from_slice(b"\",\"device\":\"");
+        out.extend_from_slice(DEVICES[customer.device as usize].as_bytes());
+        if let Some(country) = self.countries.get(customer.country as usize) {
+            out.extend_from_slice(b"\",\"country\":\"");
+            out.extend_from_slice(country);
+        }
+        out.extend_from_slice(b"\",\"user_agent\":\"");
+        out.extend_from_slice(
+            USER_AGENTS[customer.device as usize][customer.agent as usize].as_bytes(),
+        );
+        out.push(b'"');
+        if e.referrer > 0 {
+            out.extend_from_slice(b",\"referrer\":\"");
+            out.extend_from_slice(&self.referrers[e.referrer as usize - 1]);
+            out.push(b'"');
+        }
+        if e.campaign > 0 {
+            out.extend_from_slice(&self.campaign_json[e.campaign as usize - 1]);
+        }
+        out.push(b'}');
+    }
+}
+
+/// The URL of an event's page.
+#[inline]
+fn write_url(store: &[u8], e: &Event, user: u64, campaigns: &[Box<[u8]>], out: &mut Vec<u8>) {
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(store);
+    match e.page {
+        Page::Landing => out.extend_from_slice(b"/api/home"),
+        Page::Cart => out.extend_from_slice(b"/api/cart"),
+        Page::Checkout => out.extend_from_slice(b"/api/checkout"),
+        Page::Purchase => out.extend_from_slice(b"/api/purchase"),
+        Page::GroupList | Page::Product | Page::AddToCart => {
+            out.extend_from_slice(b"/api/group/");
+            out.extend_from_slice(num.format(e.group).as_bytes());
+            if let Some(p) = e.product {
+                out.extend_from_slice(b"/product/");
+                out.extend_from_slice(num.format(p).as_bytes());
+            }
+            if e.page == Page::AddToCart {
+                out.extend_from_slice(b"/add-to-cart");
+            }
+        }
+    }
+    out.extend_from_slice(b"?userid=");
+    out.extend_from_slice(num.format(user).as_bytes());
+    if e.campaign > 0 {
+        out.extend_from_slice(&campaigns[e.campaign as usize - 1]);
+    }
+}
+
+/// The URL of an event, as a `String` (for tests and tools).
+pub fn event_url(model: &RealisticModel, event: &Event) -> String {
+    let mut out = Vec::new();
+    let enc = EventEncoder::new(Format::Url, model);
+    write_url(
+        &enc.store,
+        event,
+        model.user_id(event),
+        &enc.campaign_query,
+        &mut out,
+    );
+    String::from_utf8(out).expect("URL parts are UTF-8")
+}

@@ -1,0 +1,130 @@
+//! Events in arrival order, slot by slot: the engine under backfill and live runs.
+//!
+//! Before yielding events that arrive before time T, the stream opens every slot that
+//! starts before T (no event arrives before its session starts), so what it yields up
+//! to T is final. It keeps the not-yet-yielded events of open sessions (and delayed
+//! fault records) sorted, merging each newly opened slot in: memory is bounded by the
+//! events of open sessions, not by the length of the run.
+
+use super::{Event, RealisticModel};
+use crate::shard::Shard;
+
+/// Length of a slot, the unit of session arrivals, in milliseconds.
+pub const SLOT_MS: i64 = 60_000;
+
+/// Latest time the model generates: session keys hold 2^26 one-minute slots (year 2097).
+pub const MAX_TIME_MS: i64 = (1 << 26) * SLOT_MS;
+
+/// A forward-only stream of one shard's events.
+#[derive(Debug)]
+pub struct EventStream<'m> {
+    model: &'m RealisticModel,
+    shard: Shard,
+    /// The next slot to open.
+    next_slot: i64,
+    /// Events not yet yielded, sorted by [`Event::order`], from `head` on.
+    pending: Vec<Event>,
+    head: usize,
+    fresh: Vec<Event>,
+    merged: Vec<Event>,
+    /// Every event before this arrival time has been yielded or skipped.
+    done_until: i64,
+}
+
+impl<'m> EventStream<'m> {
+    /// A stream whose first event is the first to arrive at or after `start_ms`
+    /// (clamped to 1970..2097): sessions that started earlier and are still open are
+    /// replayed from their start, and their earlier records skipped.
+    pub fn new(model: &'m RealisticModel, shard: Shard, start_ms: i64) -> Self {
+        let start_ms = start_ms.clamp(0, MAX_TIME_MS);
+        let reach = model.sessions.reach_ms(model.config());
+        let first = (start_ms - reach).max(0).div_euclid(SLOT_MS);
+        let mut stream = Self {
+            model,
+            shard,
+            next_slot: first,
+            pending: Vec::new(),
+            head: 0,
+            fresh: Vec::new(),
+            merged: Vec::new(),
+            done_until: 0,
+        };
+        stream.open_until(start_ms);
+        stream.head = stream.pending.partition_point(|e| e.arrival_ms < start_ms);
+        stream.done_until = start_ms;
+        stream
+    }
+
+    /// Every event has arrived before this time has been yielded.
+    pub fn position(&self) -> i64 {
+        self.done_until
+    }
+
+    /// Appends every event arriving before `end_ms` (and not yet yielded), in order.
+    pub fn fill_until(&mut self, end_ms: i64, out: &mut Vec<Event>) {
+        let end_ms = end_ms.min(MAX_TIME_MS);
+        if end_ms <= self.done_until {
+            return;
+        }
+        self.open_until(end_ms);
+        let rest = &self.pending[self.head..];
+        let n = rest.partition_point(|e| e.arrival_ms < end_ms);
+        out.extend_from_slice(&rest[..n]);
+        self.head += n;
+        self.done_until = end_ms;
+    }
+
+    /// Arrival time of the next event, looking at most `horizon_ms` ahead (for live
+    /// pacing: sleep until then). `None` if nothing arrives within the horizon.
+    pub fn peek_arrival(&mut self, horizon_ms: i64) -> Option<i64> {
+        let limit = self.done_until.saturating_add(horizon_ms).min(MAX_TIME_MS);
+        let mut step = self.done_until;
+        while step < limit {
+            step = (step + SLOT_MS).min(limit);
+            self.open_until(step);
+            if let Some(e) = self.pending.get(self.head) {
+                if e.arrival_ms < step {
+                    return Some(e.arrival_ms);
+                }
+            }
+        }
+        None
+    }
+
+    /// Opens every slot that starts before `t`, merging its events into `pending`.
+    fn open_until(&mut self, t: i64) {
+        let stop = (t + SLOT_MS - 1).div_euclid(SLOT_MS);
+        if self.next_slot >= stop {
+            return;
+        }
+        self.fresh.clear();
+        while self.next_slot < stop {
+            let slot = self.next_slot;
+            for k in 0..self.model.sessions.count(self.model, slot) {
+                self.model.session(slot, k, self.shard, &mut self.fresh);
+            }
+            self.next_slot += 1;
+        }
+        if self.fresh.is_empty() {
+            return;
+        }
+        self.fresh.sort_unstable_by_key(Event::order);
+        let old = &self.pending[self.head..];
+        self.merged.clear();
+        self.merged.reserve(old.len() + self.fresh.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < self.fresh.len() {
+            if old[i].order() <= self.fresh[j].order() {
+                self.merged.push(old[i]);
+                i += 1;
+            } else {
+                self.merged.push(self.fresh[j]);
+                j += 1;
+            }
+        }
+        self.merged.extend_from_slice(&old[i..]);
+        self.merged.extend_from_slice(&self.fresh[j..]);
+        std::mem::swap(&mut self.pending, &mut self.merged);
+        self.head = 0;
+    }
+}
