@@ -174,18 +174,14 @@ impl StoreConfig {
         if let Some(line) = legacy_token_line {
             warnings.push(Problem::at(KEY_LEGACY_TOKEN, Some(line), LEGACY_TOKEN_HELP));
         }
+        // `poll-server-status-change` only set the original's burst interval; csgen paces
+        // smoothly, so the key is accepted (old files carry it) and checked, but not used.
         if let Some(e) = props.get(KEY_POLL) {
             if e.value.trim().parse::<f64>().is_err() {
                 r.problems.push(Problem::at(
                     KEY_POLL,
                     Some(e.line),
                     "not a number of seconds",
-                ));
-            } else {
-                warnings.push(Problem::at(
-                    KEY_POLL,
-                    Some(e.line),
-                    "ignored: csgen paces clicks smoothly instead of in bursts of rate x poll interval",
                 ));
             }
         }

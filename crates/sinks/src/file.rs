@@ -11,6 +11,8 @@ use crate::{Batch, Sink, SinkError, SinkStats};
 pub struct FileSink {
     path: PathBuf,
     file: tokio::fs::File,
+    /// Only regular files can be synced (not /dev/null, pipes or terminals).
+    regular: bool,
     stats: Arc<SinkStats>,
 }
 
@@ -23,9 +25,11 @@ impl FileSink {
             .open(path)
             .await
             .map_err(|e| SinkError::io(&format!("file:{}", path.display()), e))?;
+        let regular = file.metadata().await.is_ok_and(|m| m.is_file());
         Ok(Self {
             path: path.to_owned(),
             file,
+            regular,
             stats: Arc::default(),
         })
     }
@@ -43,10 +47,13 @@ impl Sink for FileSink {
             .flush()
             .await
             .map_err(|e| SinkError::io(&target, e))?;
-        self.file
-            .sync_data()
-            .await
-            .map_err(|e| SinkError::io(&target, e))
+        if self.regular {
+            self.file
+                .sync_data()
+                .await
+                .map_err(|e| SinkError::io(&target, e))?;
+        }
+        Ok(())
     }
 
     fn stats(&self) -> &Arc<SinkStats> {

@@ -1,0 +1,178 @@
+//! Command-line arguments (clap derive). Defaults live here, next to their help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use csgen_model::{Format, Shard};
+use csgen_sinks::SinkSpec;
+
+/// csgen: a clickstream generator and data-lake pipeline.
+///
+/// Simulated shoppers browse product groups and products of a web store; every click
+/// goes to a sink (stdout, a file, a stream). Configuration is the original generator's
+/// properties file (`--config FILE` or CS_CONFIG_FILE); without one, csgen uses the
+/// original's example store.
+#[derive(Debug, Parser)]
+#[command(
+    name = "csgen",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate clicks into a sink, as fast as possible or at --rate.
+    Generate(GenerateArgs),
+    /// Run the HTTP control server (starts stopped, as the original did).
+    Serve(ServeArgs),
+    /// Validate a configuration and print the model it describes.
+    Check(ConfigArgs),
+    /// Read a control token on stdin and print the config line with its SHA-256 digest.
+    TokenHash,
+}
+
+impl Command {
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "info",
+            _ => "warn",
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Properties file (the original's format). Default: CS_CONFIG_FILE, else the built-in store.
+    #[arg(long, short, env = "CS_CONFIG_FILE", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Options shared by `generate` and `serve`: what to generate and where it goes.
+#[derive(Debug, clap::Args)]
+pub struct StreamArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Random seed; the same config and seed give the same events. Default: random (printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Record format: url (the original's payload), json (raw click record) or
+    /// url-object (the original's Kinesis payload {"url": ...}).
+    #[arg(long, default_value = "json", value_parser = parse_format)]
+    pub format: Format,
+
+    /// Where records go: stdout, file:PATH.
+    #[arg(long, value_name = "SPEC", value_parser = parse_sink)]
+    pub sink: Option<SinkSpec>,
+
+    /// Emit only shard I of N (1-based) of the logical stream; N shards together emit it once.
+    #[arg(long, value_name = "I/N", default_value = "1/1")]
+    pub shard: Shard,
+
+    /// How long the final flush may take before csgen reports what is undelivered.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub flush_timeout: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+
+    /// Stop after the first N events of the logical stream (a shard emits its share of them).
+    #[arg(long, short = 'n')]
+    pub count: Option<u64>,
+
+    /// Stop after this long, e.g. 10s, 5m.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Events per second (smooth pacing). Default: as fast as possible.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Output file, or - for stdout (shorthand for --sink file:PATH / stdout).
+    #[arg(long, short, value_name = "PATH", conflicts_with = "sink")]
+    pub output: Option<PathBuf>,
+
+    /// Event time of the first event (RFC 3339, e.g. 2026-11-01T00:00:00Z). Default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub start: Option<i64>,
+
+    /// Worker threads encoding in parallel when unpaced; 0 = one per core. The output is
+    /// the same for any number.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Clicks per second while running. Default: the config's clicks-per-second.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_sink(s: &str) -> Result<SinkSpec, String> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration like 10s or 5m: {e}"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("{s:?} is not a rate > 0 (events per second)")),
+    }
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2026-11-01T00:00:00Z: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_argument_definitions_are_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn help_snapshots() {
+        let mut cmd = Args::command().term_width(100);
+        insta::assert_snapshot!("help", cmd.render_long_help().to_string());
+        for sub in ["generate", "serve", "check"] {
+            let mut s = cmd
+                .find_subcommand_mut(sub)
+                .unwrap()
+                .clone()
+                .term_width(100);
+            insta::assert_snapshot!(format!("help_{sub}"), s.render_long_help().to_string());
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `csgen serve`: the control server, as the original ran it (stopped until `/start`).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use csgen_model::{Encoder, StoreConfig};
+use csgen_server::{AppState, Controller, Token, app, system_clock};
+use csgen_sinks::SinkSpec;
+
+use super::{counts, generator, runtime, seed, shutdown_signal};
+use crate::UsageError;
+use crate::args::ServeArgs;
+
+/// Environment variable holding the control token in clear.
+pub const TOKEN_ENV: &str = "CS_TOKEN";
+
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let source = crate::config::load(&a.stream.config)?;
+    let config = source.config;
+    let token = token(&config, std::env::var(TOKEN_ENV).ok())?;
+    let seed = seed(a.stream.seed);
+    let rate = a.rate.unwrap_or(config.clicks_per_second);
+    let spec = a.stream.sink.clone().unwrap_or(SinkSpec::Stdout);
+
+    runtime()?.block_on(async move {
+        let sink = spec.build().await?;
+        let listener = tokio::net::TcpListener::bind(a.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.bind))?;
+        let address = listener.local_addr()?;
+        let controller = std::sync::Arc::new(Controller::new(
+            generator(&config, seed),
+            Encoder::new(a.stream.format, &config.store_url),
+            sink,
+            rate,
+            a.stream.shard,
+            a.stream.flush_timeout,
+            system_clock(),
+        ));
+        let state = AppState {
+            controller: controller.clone(),
+            token: token.token,
+        };
+        if let Some(generated) = token.generated {
+            // Shown once to the operator who started the server; never logged.
+            eprintln!("csgen: control token (generated, set CS_TOKEN to choose one): {generated}");
+        }
+        tracing::info!(%address, rate, seed, sink = %spec, "csgen control server listening (stopped)");
+        eprintln!("csgen: listening on http://{address} (stopped; POST /start to generate)");
+        csgen_server::serve(listener, app(state), shutdown_signal()).await?;
+
+        let stats = tokio::time::timeout(a.stream.flush_timeout + Duration::from_secs(1), controller.shutdown())
+            .await
+            .unwrap_or_else(|_| controller.stats().snapshot());
+        eprintln!("csgen: {}", counts(&stats));
+        Ok(())
+    })
+}
+
+struct ResolvedToken {
+    token: Token,
+    /// A token csgen made up because none was configured.
+    generated: Option<String>,
+}
+
+/// The control token: CS_TOKEN, else the config's `token-sha256`, else a fresh random one.
+/// An old `token-as-hash` alone is refused, with the reason and the fix.
+fn token(config: &StoreConfig, env: Option<String>) -> anyhow::Result<ResolvedToken> {
+    if let Some(plain) = env.filter(|t| !t.is_empty()) {
+        return Ok(ResolvedToken {
+            token: Token::from_plain(&plain),
+            generated: None,
+        });
+    }
+    if let Some(digest) = config.token_sha256 {
+        return Ok(ResolvedToken {
+            token: Token::from_digest(digest),
+            generated: None,
+        });
+    }
+    if let Some(line) = config.legacy_token_line {
+        return Err(UsageError(format!(
+            "line {line}: key `token-as-hash` cannot be used: {}",
+            csgen_model::config::LEGACY_TOKEN_HELP
+        ))
+        .into());
+    }
+    let fresh = uuid::Uuid::new_v4().simple().to_string();
+    Ok(ResolvedToken {
+        token: Token::from_plain(&fresh),
+        generated: Some(fresh),
+    })
+}

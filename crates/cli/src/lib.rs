@@ -1,0 +1,33 @@
+//! The `csgen` command line: argument definitions and one function per subcommand.
+//! All the work is done by the library crates; this crate only wires them up.
+
+mod args;
+mod cmd;
+mod config;
+mod logging;
+
+pub use args::{Args, Command};
+
+/// A problem with what the user asked for (arguments or configuration): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs a parsed command line.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    logging::init(args.command.default_log_level());
+    match args.command {
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Check(a) => cmd::check::run(a),
+        Command::TokenHash => cmd::token_hash::run(),
+    }
+}
+
+/// The exit status for an error: 2 for bad usage or configuration, 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.chain().any(|c| {
+        c.is::<UsageError>() || c.is::<csgen_model::ConfigError>() || c.is::<csgen_model::Problem>()
+    });
+    if usage { 2 } else { 1 }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of the `csgen` binary: real processes, real sockets on 127.0.0.1.
+
+mod generate;
+mod serve;
+mod support;

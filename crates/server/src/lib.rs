@@ -1,0 +1,184 @@
+//! csgen's HTTP control API.
+//!
+//! The original's routes and answers (`/info`, `/status`, `/start`, `/stop` with
+//! `?token=`, an HTML page at `/`, "Not Found. Use /info …" for anything else), plus
+//! `POST` forms with `Authorization: Bearer`, `/rate` to change the rate while running,
+//! and `/metrics` in Prometheus text format. [`app`] builds the router (tests drive it
+//! with `oneshot`); [`serve`] runs it on a listener until a shutdown future resolves.
+
+pub mod auth;
+pub mod control;
+mod metrics;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use csgen_sinks::Sink;
+use serde::Deserialize;
+use serde_json::json;
+
+pub use auth::Token;
+pub use control::{Clock, Controller, State as RunState, Status, TransitionError, system_clock};
+
+/// The original's answer to an unknown path.
+pub const NOT_FOUND: &str = "Not Found. Use /info for information.";
+
+/// What the handlers share.
+pub struct AppState<S> {
+    pub controller: Arc<Controller<S>>,
+    pub token: Token,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            controller: self.controller.clone(),
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// The control API's router.
+pub fn app<S: Sink + 'static>(state: AppState<S>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/info", get(info))
+        .route("/status", get(status::<S>).post(status::<S>))
+        .route("/start", get(start::<S>).post(start::<S>))
+        .route("/stop", get(stop::<S>).post(stop::<S>))
+        .route("/rate", get(rate::<S>).post(rate::<S>))
+        .route("/metrics", get(metrics::<S>))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, finishing requests in progress.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An error answer: a status code and `{"error": …}`.
+#[derive(Debug)]
+pub struct AppError(StatusCode, String);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<TransitionError> for AppError {
+    fn from(e: TransitionError) -> Self {
+        let code = match e {
+            TransitionError::AlreadyRunning | TransitionError::AlreadyStopped => {
+                StatusCode::CONFLICT
+            }
+            TransitionError::BadRate => StatusCode::BAD_REQUEST,
+            TransitionError::SinkLost => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self(code, e.to_string())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    token: Option<String>,
+    rate: Option<String>,
+}
+
+fn authorise<S>(state: &AppState<S>, headers: &HeaderMap, params: &Params) -> Result<(), AppError> {
+    match auth::presented(headers, params.token.as_deref()) {
+        Some(t) if state.token.verify(t) => Ok(()),
+        _ => Err(AppError(StatusCode::UNAUTHORIZED, "Wrong token".into())),
+    }
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("../assets/index.html"))
+}
+
+async fn info() -> Json<serde_json::Value> {
+    Json(json!({
+        "info": "csgen clickstream generator. Control generation with /start, /stop and /status \
+                 (token as ?token= or Authorization: Bearer); change the rate with /rate?rate=R; \
+                 Prometheus metrics at /metrics; see / for details.",
+        "name": "csgen",
+        "version": env!("CARGO_PKG_VERSION"),
+        "routes": ["/", "/info", "/status", "/start", "/stop", "/rate", "/metrics"],
+    }))
+}
+
+async fn status<S: Sink + 'static>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<Status>, AppError> {
+    authorise(&state, &headers, &params)?;
+    Ok(Json(state.controller.status().await))
+}
+
+async fn start<S: Sink + 'static>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorise(&state, &headers, &params)?;
+    let s = state.controller.start().await?;
+    Ok(Json(json!({ "state": s })))
+}
+
+async fn stop<S: Sink + 'static>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorise(&state, &headers, &params)?;
+    let s = state.controller.stop().await?;
+    Ok(Json(json!({ "state": s })))
+}
+
+async fn rate<S: Sink + 'static>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorise(&state, &headers, &params)?;
+    let Some(raw) = params.rate.as_deref() else {
+        return Ok(Json(
+            json!({ "rate": state.controller.status().await.rate }),
+        ));
+    };
+    let value = raw
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| TransitionError::BadRate)?;
+    let rate = state.controller.set_rate(value).await?;
+    Ok(Json(json!({ "rate": rate })))
+}
+
+async fn metrics<S: Sink + 'static>(State(state): State<AppState<S>>) -> Response {
+    let text = metrics::render(&state.controller.status().await);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, NOT_FOUND)
+}
