@@ -123,6 +123,7 @@ async fn main() {
     let build = BuildOptions {
         endpoint: Some(endpoint.clone()),
         seed: Some(1),
+        ..Default::default()
     };
     let mut sink = spec.build_with(&build).await.expect("build sink");
     let batches: Vec<Batch> = (0..n)

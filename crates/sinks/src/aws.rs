@@ -20,6 +20,12 @@ pub struct BuildOptions {
     pub endpoint: Option<String>,
     /// Seeds random partition keys and retry jitter; random when `None`.
     pub seed: Option<u64>,
+    /// The stream of a `kinesis` spec without a name: the properties file's
+    /// `url-kinesis-stream-name`.
+    pub kinesis_stream: Option<String>,
+    /// The run's flush deadline (e.g. `--flush-timeout`): used by `kinesis:`/`firehose:`
+    /// sinks whose spec does not set `flush-timeout-s`.
+    pub flush_timeout: Option<Duration>,
 }
 
 impl BuildOptions {

@@ -40,13 +40,36 @@ impl SinkSpec {
             Self::Stdout => AnySink::Stdout(StdoutSink::new()),
             Self::File(path) => AnySink::File(FileSink::open(path).await?),
             Self::Kinesis { stream, options: o } => {
-                AnySink::Kinesis(KinesisSink::connect(stream, o, options).await?)
+                let stream = match (stream.as_str(), &options.kinesis_stream) {
+                    ("", Some(configured)) => configured.as_str(),
+                    ("", None) => {
+                        return Err(SinkError::Fatal {
+                            target: "kinesis".into(),
+                            message: "no stream name: use kinesis:STREAM or set \
+                                      url-kinesis-stream-name in the config"
+                                .into(),
+                        });
+                    }
+                    (named, _) => named,
+                };
+                let o = with_run_flush_timeout(o, options);
+                AnySink::Kinesis(KinesisSink::connect(stream, &o, options).await?)
             }
             Self::Firehose { name, options: o } => {
-                AnySink::Firehose(FirehoseSink::connect(name, o, options).await?)
+                let o = with_run_flush_timeout(o, options);
+                AnySink::Firehose(FirehoseSink::connect(name, &o, options).await?)
             }
         })
     }
+}
+
+/// The spec's options, with the run's flush timeout unless the spec set its own.
+fn with_run_flush_timeout(o: &StreamOptions, build: &BuildOptions) -> StreamOptions {
+    let mut o = o.clone();
+    if let (false, Some(t)) = (o.flush_timeout_set, build.flush_timeout) {
+        o.flush_timeout = t;
+    }
+    o
 }
 
 impl FromStr for SinkSpec {

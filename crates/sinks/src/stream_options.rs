@@ -80,8 +80,11 @@ pub struct StreamOptions {
     /// `buffer-records`: records accepted but not yet delivered before `send` waits.
     /// Default 10 000.
     pub buffer_records: NonZeroUsize,
-    /// `flush-timeout-s`: how long shutdown waits for delivery. Default 30 s.
+    /// `flush-timeout-s`: how long shutdown waits for delivery. Default 30 s, or the
+    /// run's flush timeout (`BuildOptions::flush_timeout`).
     pub flush_timeout: Duration,
+    /// Whether the spec set `flush-timeout-s` (it then wins over the run's).
+    pub flush_timeout_set: bool,
 }
 
 impl Default for StreamOptions {
@@ -93,6 +96,7 @@ impl Default for StreamOptions {
             batch_records: NonZeroUsize::new(500).unwrap(),
             buffer_records: NonZeroUsize::new(10_000).unwrap(),
             flush_timeout: Duration::from_secs(30),
+            flush_timeout_set: false,
         }
     }
 }
@@ -108,6 +112,8 @@ impl StreamOptions {
     /// Parses `NAME?opt=value&opt=value` (the part after `kinesis:` / `firehose:`).
     pub fn parse_spec(rest: &str, kind: StreamKind) -> Result<(String, Self), String> {
         let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+        // `kinesis` alone: the stream comes from the config (`url-kinesis-stream-name`).
+        let unnamed_ok = kind == StreamKind::Kinesis && name.is_empty();
         let max_name = match kind {
             StreamKind::Kinesis => 128,
             StreamKind::Firehose => 64,
@@ -117,7 +123,7 @@ impl StreamOptions {
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !name_ok {
+        if !name_ok && !unnamed_ok {
             return Err(format!(
                 "stream name {name:?} must be 1 to {max_name} characters of A-Z a-z 0-9 _ . -"
             ));
@@ -149,7 +155,8 @@ impl StreamOptions {
                 "batch-records" => o.batch_records = nonzero(key, value, 500)?,
                 "buffer-records" => o.buffer_records = nonzero(key, value, 10_000_000)?,
                 "flush-timeout-s" => {
-                    o.flush_timeout = Duration::from_secs(number(key, value, 0, 86_400)?)
+                    o.flush_timeout = Duration::from_secs(number(key, value, 0, 86_400)?);
+                    o.flush_timeout_set = true;
                 }
                 _ => {
                     return Err(format!(
@@ -210,7 +217,7 @@ impl fmt::Display for StreamOptions {
         if self.buffer_records != d.buffer_records {
             parts.push(format!("buffer-records={}", self.buffer_records));
         }
-        if self.flush_timeout != d.flush_timeout {
+        if self.flush_timeout_set {
             parts.push(format!("flush-timeout-s={}", self.flush_timeout.as_secs()));
         }
         if !parts.is_empty() {
@@ -236,6 +243,7 @@ mod tests {
         assert_eq!(o.batch_records.get(), 100);
         assert_eq!(o.buffer_records.get(), 2000);
         assert_eq!(o.flush_timeout, Duration::from_secs(5));
+        assert!(o.flush_timeout_set);
         assert_eq!(format!("{name}{o}"), spec);
         let (_, d) = StreamOptions::parse_spec("s", StreamKind::Kinesis).unwrap();
         assert_eq!(
@@ -256,7 +264,6 @@ mod tests {
             ),
             ("s?lingerms=5", "unknown option \"lingerms\""),
             ("s?linger-ms", "needs a value"),
-            ("", "stream name \"\""),
             ("a/b", "stream name \"a/b\""),
         ];
         for (spec, want) in cases {
@@ -266,5 +273,7 @@ mod tests {
         let err =
             StreamOptions::parse_spec("d?partition-key=user", StreamKind::Firehose).unwrap_err();
         assert!(err.contains("unknown option \"partition-key\""), "{err}");
+        let err = StreamOptions::parse_spec("?linger-ms=1", StreamKind::Firehose).unwrap_err();
+        assert!(err.contains("stream name \"\""), "{err}");
     }
 }

@@ -74,6 +74,7 @@ async fn records_land_in_the_s3_bucket_exactly_once() {
     let build = BuildOptions {
         endpoint: Some(endpoint.clone()),
         seed: Some(3),
+        ..Default::default()
     };
     let mut sink = spec.build_with(&build).await.expect("build");
     const N: u64 = 2_000;
@@ -121,6 +122,7 @@ async fn missing_delivery_stream_is_a_clear_error() {
     let build = BuildOptions {
         endpoint: Some(server.endpoint()),
         seed: None,
+        ..Default::default()
     };
     let err = spec.build_with(&build).await.err().expect("no such stream");
     assert_eq!(

@@ -2,6 +2,7 @@
 //!
 //! kinesalite and moto are installed by `scripts/setup.sh`; see [`servers`].
 
+mod cli;
 mod firehose;
 mod kinesis;
 mod proxy;
