@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kinesis sink throughput against a local kinesalite on 127.0.0.1, in one run:
 # csgen's sink vs one PutRecord per click (the original) vs a plain batched
-# PutRecords loop. Usage: scripts/bench-kinesis.sh [RECORDS] [ONE_CALL_RECORDS]
+# PutRecords loop, median of ROUNDS. Usage:
+#   scripts/bench-kinesis.sh [RECORDS=50000] [ONE_CALL_RECORDS=2000] [ROUNDS=3]
 # PROFILE=release for an optimised build (slow to build: ~7 min for the AWS SDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +25,4 @@ port=$(sed -n 's/^listening //p' "$log")
 
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 echo "machine: $(nproc) cores, $(uname -m); profile: $profile"
-"target/$dir/examples/bench_kinesis" "http://127.0.0.1:$port" "${1:-50000}" "${2:-2000}"
+"target/$dir/examples/bench_kinesis" "http://127.0.0.1:$port" "${1:-50000}" "${2:-2000}" "${3:-3}"

@@ -2,8 +2,9 @@
 //! original's one-`PutRecord`-per-click loop and a plain batched `PutRecords` loop.
 //!
 //! Run by `scripts/bench-kinesis.sh`, which starts kinesalite on 127.0.0.1:
-//! `bench_kinesis ENDPOINT [RECORDS] [ONE_CALL_RECORDS]`. Each way writes to its own
-//! fresh 4-shard stream; records are JSON clicks generated before the clock starts.
+//! `bench_kinesis ENDPOINT [RECORDS] [ONE_CALL_RECORDS] [ROUNDS]`. The three ways run in
+//! turn, ROUNDS times (median reported), each into its own fresh 4-shard stream; records
+//! are JSON clicks generated before the clock starts.
 
 use std::time::{Duration, Instant};
 
@@ -61,36 +62,56 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let endpoint = args
         .next()
-        .expect("usage: bench_kinesis ENDPOINT [RECORDS] [ONE_CALL]");
+        .expect("usage: bench_kinesis ENDPOINT [RECORDS] [ONE_CALL] [ROUNDS]");
     let n: u64 = args.next().map_or(50_000, |a| a.parse().expect("RECORDS"));
     let n_one: u64 = args.next().map_or(2_000, |a| a.parse().expect("ONE_CALL"));
+    let rounds: usize = args.next().map_or(3, |a| a.parse().expect("ROUNDS"));
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&endpoint)
         .load()
         .await;
     let client = Client::new(&config);
-    let run = std::process::id();
+    let (mut one, mut plain, mut csgen) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        one.push(one_call_loop(&client, &format!("one-{round}"), n_one).await);
+        plain.push(plain_batched_loop(&client, &format!("plain-{round}"), n).await);
+        csgen.push(csgen_sink(&client, &endpoint, &format!("csgen-{round}"), n).await);
+    }
+    let (one, plain, csgen) = (median(one), median(plain), median(csgen));
+    println!("records: {n} (one-call loop: {n_one}), median of {rounds} rounds, {endpoint}");
+    println!("one PutRecord per click : {one:>10.0} records/s");
+    println!("plain batched PutRecords: {plain:>10.0} records/s");
+    println!("csgen kinesis sink      : {csgen:>10.0} records/s");
+    println!("csgen / one-call        : {:>10.1}x", csgen / one);
+    println!("csgen / plain batched   : {:>10.1}%", 100.0 * csgen / plain);
+}
 
-    // 1. The original: one PutRecord call per click, one at a time.
-    let stream = format!("one-{run}");
-    create(&client, &stream).await;
-    let b = batch(0, n_one);
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The original: one PutRecord call per click, one at a time.
+async fn one_call_loop(client: &Client, stream: &str, n: u64) -> f64 {
+    create(client, stream).await;
+    let b = batch(0, n);
     let t = Instant::now();
     for (i, r) in b.records().enumerate() {
         client
             .put_record()
-            .stream_name(&stream)
+            .stream_name(stream)
             .data(Blob::new(r))
             .partition_key(key(i))
             .send()
             .await
             .expect("put record");
     }
-    let one = n_one as f64 / t.elapsed().as_secs_f64();
+    n as f64 / t.elapsed().as_secs_f64()
+}
 
-    // 2. A plain batched loop: PutRecords with 500 records, one call at a time.
-    let stream = format!("plain-{run}");
-    create(&client, &stream).await;
+/// A plain batched loop: PutRecords with 500 records, one call at a time.
+async fn plain_batched_loop(client: &Client, stream: &str, n: u64) -> f64 {
+    create(client, stream).await;
     let b = batch(0, n);
     let t = Instant::now();
     let records: Vec<(usize, &[u8])> = b.records().enumerate().collect();
@@ -107,21 +128,22 @@ async fn main() {
             .collect::<Vec<_>>();
         let out = client
             .put_records()
-            .stream_name(&stream)
+            .stream_name(stream)
             .set_records(Some(entries))
             .send()
             .await
             .expect("put records");
         assert_eq!(out.failed_record_count(), Some(0));
     }
-    let plain = n as f64 / t.elapsed().as_secs_f64();
+    n as f64 / t.elapsed().as_secs_f64()
+}
 
-    // 3. csgen's sink, default options, fed batches of 1000 as the pacer does.
-    let stream = format!("csgen-{run}");
-    create(&client, &stream).await;
+/// csgen's sink, default options, fed batches of 1000 as the pacer does.
+async fn csgen_sink(client: &Client, endpoint: &str, stream: &str, n: u64) -> f64 {
+    create(client, stream).await;
     let spec: SinkSpec = format!("kinesis:{stream}").parse().unwrap();
     let build = BuildOptions {
-        endpoint: Some(endpoint.clone()),
+        endpoint: Some(endpoint.to_owned()),
         seed: Some(1),
         ..Default::default()
     };
@@ -136,14 +158,8 @@ async fn main() {
         sink.send(b).await.expect("send");
     }
     sink.flush().await.expect("flush");
-    let csgen = n as f64 / t.elapsed().as_secs_f64();
+    let rate = n as f64 / t.elapsed().as_secs_f64();
     let s = sink.stats().snapshot();
     assert_eq!((s.delivered, s.failed), (n, 0));
-
-    println!("records: {n} (one-call loop: {n_one}), endpoint {endpoint}");
-    println!("one PutRecord per click : {one:>10.0} records/s");
-    println!("plain batched PutRecords: {plain:>10.0} records/s");
-    println!("csgen kinesis sink      : {csgen:>10.0} records/s");
-    println!("csgen / one-call        : {:>10.1}x", csgen / one);
-    println!("csgen / plain batched   : {:>10.1}%", 100.0 * csgen / plain);
+    rate
 }
