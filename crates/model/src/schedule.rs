@@ -50,10 +50,24 @@ impl Schedule {
         (self.anchor_ms + dt).floor() as i64
     }
 
-    /// One past the last event that is due `elapsed` after the anchor.
+    /// Unix milliseconds at `elapsed` after the anchor event.
+    pub fn time_at(&self, elapsed: Duration) -> i64 {
+        (self.anchor_ms + elapsed.as_secs_f64() * 1000.0).floor() as i64
+    }
+
+    /// One past the last event that is due `elapsed` after the anchor: the events whose
+    /// [`offset`](Self::offset) is at most `elapsed`. Computed from `offset` itself, so a
+    /// caller that sleeps until `offset(due_end(t))` always finds that event due.
     pub fn due_end(&self, elapsed: Duration) -> u64 {
-        let n = (elapsed.as_secs_f64() * self.rate).floor();
-        self.anchor_seq + n as u64 + 1
+        let mut n = (elapsed.as_secs_f64() * self.rate).floor() as u64;
+        // Floating-point rounding can put the estimate one off either way.
+        while n > 0 && self.offset(self.anchor_seq + n) > elapsed {
+            n -= 1;
+        }
+        while self.offset(self.anchor_seq + n + 1) <= elapsed {
+            n += 1;
+        }
+        self.anchor_seq + n + 1
     }
 
     /// The same timeline continued at a new rate from event `seq` on.
@@ -88,6 +102,20 @@ mod tests {
         assert_eq!(s.due_end(Duration::from_millis(10)), 12);
         assert_eq!(s.due_end(Duration::from_secs(10)), 1011);
         assert_eq!(s.offset(1010), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_event_at_its_own_offset_is_due() {
+        for rate in [3.0, 7.0, 100.0, 1000.0, 12_345.6, 100_000.0] {
+            let s = Schedule::new(5, 0, rate);
+            for seq in 5..2000 {
+                assert!(s.due_end(s.offset(seq)) > seq, "rate {rate}, seq {seq}");
+                if seq > 5 {
+                    let before = s.offset(seq) - Duration::from_nanos(1);
+                    assert!(s.due_end(before) <= seq, "rate {rate}, seq {seq} due early");
+                }
+            }
+        }
     }
 
     #[test]

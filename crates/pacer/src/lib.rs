@@ -202,3 +202,6 @@ async fn deliver<S: Sink>(sink: &mut S, batch: csgen_model::Batch) -> Result<(),
     sink.stats().add_generated(batch.len() as u64);
     sink.send(batch).await
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,5 @@
 //! Paced runs: emit each event when the clock reaches its scheduled time.
 
-use std::time::Duration;
-
 use csgen_model::{Generator, Schedule, produce};
 use csgen_sinks::Sink;
 use tokio::time::Instant;
@@ -63,18 +61,13 @@ pub(crate) async fn run<S: Sink>(
                 if changed.is_ok() {
                     let rate = *rate_rx.borrow_and_update();
                     if rate.is_finite() && rate > 0.0 {
+                        // Re-anchor: the next event happens now, stamped with the time now.
                         let now = Instant::now();
-                        let now_ms = schedule.ts_ms(next) as f64
-                            + duration_ms(now.saturating_duration_since(anchor + schedule.offset(next)));
-                        schedule = Schedule::new(next, now_ms.floor() as i64, rate);
+                        schedule = Schedule::new(next, schedule.time_at(now - anchor), rate);
                         anchor = now;
                     }
                 }
             }
         }
     }
-}
-
-fn duration_ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -1,0 +1,199 @@
+//! Pacer tests on tokio's paused clock: time advances only when every task sleeps, so
+//! these check the schedule exactly, with no real waiting.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use csgen_model::{Batch, Click, Encoder, Format, Generator, Shard, StoreConfig};
+use csgen_sinks::{Sink, SinkError, SinkStats};
+
+use super::*;
+
+/// Keeps every click it is sent, with the (paused) time it arrived.
+#[derive(Default)]
+struct Recorder {
+    clicks: Vec<(Click, tokio::time::Instant)>,
+    stats: Arc<SinkStats>,
+}
+
+impl Sink for Recorder {
+    async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
+        let now = tokio::time::Instant::now();
+        self.stats.add_delivered(batch.len() as u64);
+        self.clicks
+            .extend(batch.clicks.into_iter().map(|c| (c, now)));
+        Ok(())
+    }
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn stats(&self) -> &Arc<SinkStats> {
+        &self.stats
+    }
+    fn describe(&self) -> String {
+        "recorder".into()
+    }
+}
+
+fn plan(pacing: Pacing) -> Plan {
+    let config = StoreConfig::defaults();
+    Plan {
+        encoder: Encoder::new(Format::Url, &config.store_url),
+        start_seq: 0,
+        end_seq: None,
+        start_ms: 1_000_000,
+        pacing,
+        duration: None,
+        shard: Shard::ALL,
+        flush_timeout: Duration::from_secs(1),
+    }
+}
+
+fn generator() -> Arc<Generator> {
+    Arc::new(Generator::new(&StoreConfig::defaults(), 9))
+}
+
+#[tokio::test(start_paused = true)]
+async fn paced_run_emits_each_event_on_time_and_stops_at_the_deadline() {
+    let mut sink = Recorder::default();
+    let plan = Plan {
+        duration: Some(Duration::from_secs(10)),
+        ..plan(Pacing::Rate(100.0))
+    };
+    let started = tokio::time::Instant::now();
+    let out = run(generator(), &mut sink, plan, &Control::new(100.0)).await;
+    assert_eq!(out.reason, StopReason::DurationElapsed);
+    assert_eq!(sink.clicks.len(), 1000, "events at 0, 10 ms, …, 9.99 s");
+    for (i, (click, at)) in sink.clicks.iter().enumerate() {
+        assert_eq!(click.seq, i as u64);
+        assert_eq!(click.ts_ms, 1_000_000 + 10 * i as i64);
+        let due = started + Duration::from_millis(10 * i as u64);
+        assert!(
+            *at >= due && *at < due + Duration::from_millis(2),
+            "event {i} late or early"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_change_takes_effect_at_once_without_a_jump_in_time() {
+    let mut sink = Recorder::default();
+    let plan = Plan {
+        duration: Some(Duration::from_secs(10)),
+        ..plan(Pacing::Rate(100.0))
+    };
+    let control = Control::new(100.0);
+    let changer = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(5_005)).await;
+        changer.set_rate(1000.0);
+    });
+    run(generator(), &mut sink, plan, &control).await;
+    // 501 events in the first 5.005 s, then 1000/s for 4.995 s.
+    let n = sink.clicks.len();
+    assert!((5_495..=5_497).contains(&n), "got {n}");
+    let ts: Vec<i64> = sink.clicks.iter().map(|(c, _)| c.ts_ms).collect();
+    assert!(
+        ts.windows(2).all(|w| w[0] <= w[1]),
+        "event times never go back"
+    );
+    assert_eq!(ts[n - 1] - ts[n - 2], 1, "1 ms apart at the new rate");
+    assert!(ts[n - 1] - ts[0] <= 10_000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn count_bound_and_shard_are_respected_when_paced() {
+    let mut sink = Recorder::default();
+    let plan = Plan {
+        end_seq: Some(100),
+        shard: Shard::new(2, 4).unwrap(),
+        ..plan(Pacing::Rate(1000.0))
+    };
+    let out = run(generator(), &mut sink, plan, &Control::new(1000.0)).await;
+    assert_eq!(out.reason, StopReason::CountReached);
+    assert_eq!(out.next_seq, 100);
+    let seqs: Vec<u64> = sink.clicks.iter().map(|(c, _)| c.seq).collect();
+    assert_eq!(seqs, (1..100).step_by(4).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_ends_a_paced_run_and_reports_where_to_continue() {
+    let mut sink = Recorder::default();
+    let control = Control::new(10.0);
+    let stopper = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1_050)).await;
+        stopper.stop();
+    });
+    let out = run(generator(), &mut sink, plan(Pacing::Rate(10.0)), &control).await;
+    assert_eq!(out.reason, StopReason::Stopped);
+    assert_eq!(sink.clicks.len(), 11);
+    assert_eq!(out.next_seq, 11);
+    assert_eq!(out.emitted, 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpaced_runs_deliver_in_sequence_order_for_any_thread_count() {
+    let mut reference = None;
+    for threads in [1, 3] {
+        let mut sink = Recorder::default();
+        let plan = Plan {
+            end_seq: Some(3 * CHUNK + 17),
+            ..plan(Pacing::Unpaced {
+                nominal_rate: 3.0,
+                threads,
+            })
+        };
+        let out = run(generator(), &mut sink, plan, &Control::new(3.0)).await;
+        assert_eq!(out.reason, StopReason::CountReached);
+        let clicks: Vec<Click> = sink.clicks.into_iter().map(|(c, _)| c).collect();
+        assert_eq!(clicks.len() as u64, 3 * CHUNK + 17);
+        assert!(clicks.iter().enumerate().all(|(i, c)| c.seq == i as u64));
+        match &reference {
+            None => reference = Some(clicks),
+            Some(r) => assert!(r == &clicks, "threads={threads} differs"),
+        }
+    }
+}
+
+/// A sink that refuses everything, as a stream with a missing target would.
+struct Refuser(Arc<SinkStats>);
+
+impl Sink for Refuser {
+    async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
+        self.0.add_failed(batch.len() as u64);
+        Err(SinkError::Fatal {
+            target: "refuser".into(),
+            message: "no such stream".into(),
+        })
+    }
+    async fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn stats(&self) -> &Arc<SinkStats> {
+        &self.0
+    }
+    fn describe(&self) -> String {
+        "refuser".into()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_sink_ends_the_run_with_its_error_and_counts() {
+    let mut sink = Refuser(Arc::default());
+    let out = run(
+        generator(),
+        &mut sink,
+        plan(Pacing::Rate(5.0)),
+        &Control::new(5.0),
+    )
+    .await;
+    assert_eq!(out.reason, StopReason::Failed);
+    assert!(out.error.unwrap().to_string().contains("no such stream"));
+    let s = sink.stats().snapshot();
+    assert_eq!((s.generated, s.failed, s.in_flight), (1, 1, 0));
+    assert_eq!(
+        out.next_seq, 1,
+        "a continuation never reuses the failed event's id"
+    );
+}
