@@ -8,6 +8,8 @@
 
 mod aws;
 pub mod batcher;
+#[cfg(test)]
+mod batcher_tests;
 mod file;
 pub mod firehose;
 pub mod kinesis;
