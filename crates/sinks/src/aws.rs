@@ -29,6 +29,19 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
+    /// Options for a run of `csgen generate`/`serve`: the config's stream name and the
+    /// run's flush deadline. The sinks get a slightly shorter deadline (by 1 s, or a
+    /// fifth of short ones) so they give up, count and report what is left before the
+    /// caller's own timeout around `flush` cuts them off.
+    pub fn for_run(kinesis_stream: Option<String>, flush_timeout: Duration) -> Self {
+        let margin = (flush_timeout / 5).min(Duration::from_secs(1));
+        Self {
+            kinesis_stream,
+            flush_timeout: Some(flush_timeout - margin),
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn seed(&self) -> u64 {
         self.seed
             .unwrap_or_else(|| RandomState::new().hash_one(std::process::id()))

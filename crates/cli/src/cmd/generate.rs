@@ -44,7 +44,12 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let generator = generator(&config, seed);
 
     runtime()?.block_on(async move {
-        let mut sink = spec.build().await?;
+        let mut sink = spec
+            .build_with(&csgen_sinks::BuildOptions::for_run(
+                config.kinesis_stream.clone(),
+                a.stream.flush_timeout,
+            ))
+            .await?;
         let control = Control::new(a.rate.unwrap_or(config.clicks_per_second));
         let stopper = control.clone();
         tokio::spawn(async move {

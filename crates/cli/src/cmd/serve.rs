@@ -23,7 +23,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let spec = a.stream.sink.clone().unwrap_or(SinkSpec::Stdout);
 
     runtime()?.block_on(async move {
-        let sink = spec.build().await?;
+        let sink = spec.build_with(&csgen_sinks::BuildOptions::for_run(
+            config.kinesis_stream.clone(),
+            a.stream.flush_timeout,
+        )).await?;
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
             .with_context(|| format!("cannot listen on {}", a.bind))?;

@@ -71,6 +71,31 @@ async fn csgen_generate_delivers_every_click_to_kinesis() {
     let got = count_ids(shards.values().flatten().map(Vec::as_slice));
     assert_eq!(got, want, "every click exactly once");
 
+    // `--sink kinesis` alone takes the properties file's `url-kinesis-stream-name`.
+    create_stream(&admin, "from-config", 1).await;
+    let props = include_str!("../../../model/src/defaults.properties").replace(
+        "url-kinesis-stream-name=clickstream",
+        "url-kinesis-stream-name=from-config",
+    );
+    let path = std::env::temp_dir().join(format!("csgen-e2e-{}.properties", std::process::id()));
+    std::fs::write(&path, props).unwrap();
+    let out = Command::new(&csgen)
+        .args([
+            "generate", "--count", "100", "--sink", "kinesis", "--config",
+        ])
+        .arg(&path)
+        .env("AWS_ENDPOINT_URL", server.endpoint())
+        .output()
+        .expect("run csgen");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shards = read_all(&admin, "from-config").await;
+    assert_eq!(shards.values().map(Vec::len).sum::<usize>(), 100);
+
     // A missing stream: exit status 1 and the documented message.
     let out = Command::new(&csgen)
         .args(["generate", "--count", "10", "--sink", "kinesis:absent"])
