@@ -15,6 +15,8 @@ pub enum Reason {
     BadValue { field: &'static str, detail: String },
     /// The URL has no `/api/…` path csgen knows.
     UnknownPath(String),
+    /// The record is longer than the source allows (its raw text is cut in the dead letter).
+    TooLarge { bytes: u64, limit: usize },
     /// The event time is not RFC 3339 / Unix milliseconds, or outside years 1970–9999.
     BadTime(String),
 }
@@ -29,16 +31,18 @@ impl Reason {
             Self::BadValue { .. } => "bad_value",
             Self::UnknownPath(_) => "unknown_path",
             Self::BadTime(_) => "bad_time",
+            Self::TooLarge { .. } => "too_large",
         }
     }
 
-    pub const CODES: [&'static str; 6] = [
+    pub const CODES: [&'static str; 7] = [
         "not_utf8",
         "bad_json",
         "missing_field",
         "bad_value",
         "unknown_path",
         "bad_time",
+        "too_large",
     ];
 
     pub(crate) fn bad(field: &'static str, detail: impl Into<String>) -> Self {
@@ -60,6 +64,9 @@ impl fmt::Display for Reason {
             Self::BadValue { field, detail } => write!(f, "bad `{field}`: {detail}"),
             Self::UnknownPath(p) => write!(f, "unknown URL path {p:?}"),
             Self::BadTime(detail) => write!(f, "bad event time: {detail}"),
+            Self::TooLarge { bytes, limit } => {
+                write!(f, "record of {bytes} bytes is over the {limit}-byte limit")
+            }
         }
     }
 }

@@ -16,7 +16,13 @@ use crate::counters::{Counters, CountersSnapshot};
 use crate::dead_letter::DeadLetter;
 use crate::enrich::{EnrichOptions, Enricher, Position};
 use crate::lake::{FlushHook, LakeError, LakeOptions, LakeWriter, SourcePos, Store};
+use crate::reason::Reason;
 use crate::source::SourceSpec;
+
+/// Longest record read; longer ones become `too_large` dead letters.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+/// How much of an over-long record its dead letter keeps.
+const TOO_LARGE_KEEP: usize = 4096;
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +105,7 @@ pub async fn run(
         source_name: name.clone(),
         counters: counters.clone(),
         pos: resume,
+        oversize: None,
     };
     let stopped_at = stage
         .pump(reader, &mut writer, clock, shutdown)
@@ -125,6 +132,8 @@ struct Stage {
     counters: Arc<Counters>,
     /// Position after the last complete record handed to the writer.
     pos: SourcePos,
+    /// Bytes of an over-long record seen so far, while skipping to its end.
+    oversize: Option<u64>,
 }
 
 impl Stage {
@@ -151,7 +160,9 @@ impl Stage {
             };
             let (now, arrival_ms) = (Instant::now(), clock());
             if chunk.is_empty() {
-                if !carry.is_empty() {
+                if let Some(bytes) = self.oversize.take() {
+                    self.too_large(&carry, bytes, arrival_ms, now, writer);
+                } else if !carry.is_empty() {
                     let record = std::mem::take(&mut carry);
                     self.one(&record, record.len() as u64, arrival_ms, now, writer);
                 }
@@ -159,6 +170,21 @@ impl Stage {
             }
             let len = chunk.len();
             let (mut start, mut full) = (0, false);
+            if let Some(bytes) = self.oversize.as_mut() {
+                let Some(nl) = memchr::memchr(b'\n', chunk) else {
+                    *bytes += len as u64;
+                    reader.consume(len);
+                    continue;
+                };
+                let bytes = *bytes + nl as u64 + 1;
+                self.oversize = None;
+                self.too_large(&carry, bytes, arrival_ms, now, writer);
+                carry.clear();
+                start = nl + 1;
+            }
+            let chunk = &chunk[start..];
+            let base = start;
+            start = 0;
             for nl in memchr::memchr_iter(b'\n', chunk) {
                 if carry.is_empty() {
                     self.one(
@@ -170,10 +196,16 @@ impl Stage {
                     );
                 } else {
                     let carried = carry.len();
-                    carry.extend_from_slice(&chunk[start..nl]);
-                    let record = std::mem::take(&mut carry);
                     let consumed = (carried + nl + 1 - start) as u64;
-                    self.one(&record, consumed, arrival_ms, now, writer);
+                    if carried + nl - start > MAX_RECORD_BYTES {
+                        carry.truncate(TOO_LARGE_KEEP);
+                        self.too_large(&carry, consumed, arrival_ms, now, writer);
+                        carry.clear();
+                    } else {
+                        carry.extend_from_slice(&chunk[start..nl]);
+                        let record = std::mem::take(&mut carry);
+                        self.one(&record, consumed, arrival_ms, now, writer);
+                    }
                 }
                 start = nl + 1;
                 if writer.is_full() {
@@ -183,10 +215,14 @@ impl Stage {
                 }
             }
             if full {
-                reader.consume(start);
+                reader.consume(base + start);
             } else {
                 carry.extend_from_slice(&chunk[start..]);
                 reader.consume(len);
+                if carry.len() > MAX_RECORD_BYTES {
+                    self.oversize = Some(carry.len() as u64);
+                    carry.truncate(TOO_LARGE_KEEP);
+                }
             }
             if full || writer.should_flush(now) {
                 writer.flush(self.pos).await.map_err(PumpError::Lake)?;
@@ -194,6 +230,36 @@ impl Stage {
         }
         writer.flush(self.pos).await.map_err(PumpError::Lake)?;
         Ok(self.pos)
+    }
+
+    /// Dead-letters an over-long record of `bytes` bytes (terminator included), of
+    /// which `prefix` is kept.
+    fn too_large(
+        &mut self,
+        prefix: &[u8],
+        bytes: u64,
+        arrival_ms: i64,
+        now: Instant,
+        writer: &mut LakeWriter,
+    ) {
+        let pos = Position {
+            line: self.pos.line + 1,
+            offset: self.pos.offset,
+            arrival_ms,
+        };
+        self.pos = SourcePos {
+            offset: self.pos.offset + bytes,
+            line: pos.line,
+        };
+        let reason = Reason::TooLarge {
+            bytes,
+            limit: MAX_RECORD_BYTES,
+        };
+        self.counters.record(Err(&reason));
+        writer.push_dead(
+            &DeadLetter::new(&reason, &self.source_name, pos, prefix),
+            now,
+        );
     }
 
     /// Enriches one record of `consumed` source bytes (terminator included).

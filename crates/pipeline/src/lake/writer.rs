@@ -304,6 +304,9 @@ fn properties(options: &LakeOptions) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(compression)
         .set_statistics_enabled(EnabledStatistics::Page)
+        // Unique per row: a dictionary would only be built to be abandoned.
+        .set_column_dictionary_enabled("event_id".into(), false)
+        .set_column_dictionary_enabled("url".into(), false)
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),

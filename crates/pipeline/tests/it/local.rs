@@ -166,3 +166,53 @@ async fn lake_sink_lands_generator_batches() {
     assert_eq!(back.duckdb.unwrap().distinct, 3000);
     assert!(back.misplaced.is_empty());
 }
+
+#[tokio::test]
+async fn an_over_long_record_is_a_dead_letter_and_the_rest_still_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (head, _) = generated(3, START_MS, 1000);
+    let mut input = head.clone();
+    input.extend(std::iter::repeat_n(
+        b'x',
+        csgen_pipeline::run::MAX_RECORD_BYTES * 3 / 2,
+    ));
+    input.push(b'\n');
+    input.extend_from_slice(&head);
+    input.extend(std::iter::repeat_n(
+        b'y',
+        csgen_pipeline::run::MAX_RECORD_BYTES * 3,
+    )); // no newline at the end
+    let src = dir.path().join("raw.jsonl");
+    std::fs::write(&src, &input).unwrap();
+    let lake = dir.path().join("lake");
+    let summary = csgen_pipeline::run(
+        &SourceSpec::File(src),
+        LakeSpec::Local(lake.clone()).store().unwrap(),
+        &StoreConfig::defaults(),
+        &RunOptions::default(),
+        Arc::new(Counters::default()),
+        || 0,
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let c = &summary.counters;
+    assert_eq!((c.records, c.enriched, c.dead_lettered), (8, 6, 2), "{c:?}");
+    assert_eq!(c.by_reason, [("too_large", 2)]);
+    assert_eq!(summary.stopped_at.offset, input.len() as u64);
+    let dead = std::fs::read_dir(lake.join("dead_letters"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["line"], 4);
+    assert_eq!(lines[0]["offset"], head.len());
+    assert_eq!(lines[0]["raw"].as_str().unwrap().len(), 4096);
+    assert_eq!(lines[1]["line"], 8);
+}
