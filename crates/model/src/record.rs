@@ -288,12 +288,33 @@ const DIGIT_PAIRS: [u8; 200] = {
     t
 };
 
+/// 10^0 ..= 10^19.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// The number of decimal digits of `n` (1 for 0), from its bit length: a multiply and
+/// one table lookup instead of `ilog10`'s chain of comparisons.
+#[inline(always)]
+fn decimal_len(n: u64) -> usize {
+    let n = n | 1; // same length (an even n < 10^t iff n + 1 < 10^t), and 0 has 1 digit
+    let bits = 64 - n.leading_zeros() as usize; // 1..=64
+    let t = (bits * 1233) >> 12; // floor(log10(2^bits)), 0..=19
+    t + 1 - usize::from(n < POW10[t])
+}
+
 /// Appends `n` in decimal. The digits are built in a fixed 20-byte window that is
 /// appended whole and then cut to length: fixed-size copies compile to a few moves,
 /// where a variable-length copy per number would be a `memcpy` call.
 #[inline(always)]
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let len = decimal_len(n);
     let mut window = [0u8; 20];
     let mut end = len;
     while n >= 100 {
@@ -375,5 +396,33 @@ impl Batch {
 
     pub fn records(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         (0..self.len()).map(|i| self.record(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decimal_len_at_every_power_of_ten() {
+        for p in POW10 {
+            for n in [p - 1, p, p + 1] {
+                assert_eq!(decimal_len(n), n.to_string().len(), "{n}");
+            }
+        }
+        assert_eq!(decimal_len(u64::MAX), 20);
+    }
+
+    proptest! {
+        #[test]
+        fn decimals_are_written_as_display_writes_them(n in any::<u64>(), shift in 0u32..64) {
+            for n in [n, n >> shift] {
+                let mut out = b"x".to_vec();
+                push_decimal(&mut out, n);
+                let want = n.to_string();
+                prop_assert_eq!(&out[1..], want.as_bytes());
+            }
+        }
     }
 }
