@@ -93,9 +93,10 @@ pub struct FaultConfig {
 impl FaultConfig {
     /// The longest any fault delays a record's arrival past its event time.
     pub fn max_delay_ms(&self) -> f64 {
-        self.duplicate_max_delay_ms
-            .max(self.late_max_ms)
-            .max(self.out_of_order_max_ms)
+        let on = |rate: f64, delay: f64| if rate > 0.0 { delay } else { 0.0 };
+        on(self.duplicate, self.duplicate_max_delay_ms)
+            .max(on(self.late, self.late_max_ms))
+            .max(on(self.out_of_order, self.out_of_order_max_ms))
     }
 }
 
