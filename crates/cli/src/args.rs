@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use csgen_model::{Format, Shard};
-use csgen_sinks::SinkSpec;
+use csgen_pipeline::{LakeSpec, SourceSpec};
+
+use crate::sink::Target;
 
 /// csgen: a clickstream generator and data-lake pipeline.
 ///
@@ -34,6 +36,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a configuration and print the model it describes.
     Check(ConfigArgs),
+    /// Turn raw click records into semantic events and land them in a Parquet lake.
+    Enrich(EnrichArgs),
+    /// Print the Glue/Athena CREATE EXTERNAL TABLE statement for a lake.
+    Ddl(DdlArgs),
     /// Read a control token on stdin and print the config line with its SHA-256 digest.
     TokenHash,
 }
@@ -49,7 +55,8 @@ impl Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {
-    /// Properties file (the original's format). Default: CS_CONFIG_FILE, else the built-in store.
+    /// Properties file (the original's classic model) or TOML file (the realistic model,
+    /// see examples/store.toml). Default: CS_CONFIG_FILE, else the built-in classic store.
     #[arg(long, short, env = "CS_CONFIG_FILE", value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -69,9 +76,14 @@ pub struct StreamArgs {
     #[arg(long, default_value = "json", value_parser = parse_format)]
     pub format: Format,
 
-    /// Where records go: stdout, file:PATH.
+    /// Where records go: stdout, file:PATH, kinesis:STREAM[?options], firehose:NAME[?options],
+    /// lake:PATH or lake:s3://BUCKET/PREFIX (enrich in-process). See docs/sinks.md.
     #[arg(long, value_name = "SPEC", value_parser = parse_sink)]
-    pub sink: Option<SinkSpec>,
+    pub sink: Option<Target>,
+
+    /// Endpoint URL for AWS services (e.g. a local Kinesis server); overrides AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 
     /// Emit only shard I of N (1-based) of the logical stream; N shards together emit it once.
     #[arg(long, value_name = "I/N", default_value = "1/1")]
@@ -104,13 +116,67 @@ pub struct GenerateArgs {
     pub output: Option<PathBuf>,
 
     /// Event time of the first event (RFC 3339, e.g. 2026-11-01T00:00:00Z). Default: now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, conflicts_with = "from")]
     pub start: Option<i64>,
+
+    /// Backfill from this time (2026-11-01 or RFC 3339, UTC) as fast as possible.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "to")]
+    pub from: Option<i64>,
+
+    /// End of the backfill (exclusive).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "from")]
+    pub to: Option<i64>,
+
+    /// After the backfill, continue in real time (realistic model).
+    #[arg(long, requires = "to")]
+    pub then_live: bool,
+
+    /// Where to write the ground-truth manifest (realistic model). Default: beside a
+    /// file sink's output as FILE.truth.json; none for other sinks.
+    #[arg(long, value_name = "PATH")]
+    pub truth: Option<PathBuf>,
 
     /// Worker threads encoding in parallel when unpaced; 0 = one per core. The output is
     /// the same for any number.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EnrichArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Raw records: - (stdin) or a file (resumable: a checkpoint in the lake).
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    pub from: SourceSpec,
+
+    /// The lake: lake:PATH or lake:s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "SINK", value_parser = parse_lake)]
+    pub to: LakeSpec,
+
+    /// A user's clicks further apart than this start a new session (records without one).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub session_gap: Duration,
+
+    /// Flush a partition's buffer when it is this old.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub max_age: Duration,
+
+    /// Flush when the buffered records reach this many MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_buffer_mib: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DdlArgs {
+    /// The lake: a folder or s3://BUCKET/PREFIX (lake: prefix optional).
+    #[arg(long, value_parser = parse_lake)]
+    pub lake: LakeSpec,
+
+    /// Table name.
+    #[arg(long, default_value = "events")]
+    pub table: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,8 +197,16 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
-fn parse_sink(s: &str) -> Result<SinkSpec, String> {
+fn parse_sink(s: &str) -> Result<Target, String> {
     s.parse()
+}
+
+fn parse_source(s: &str) -> Result<SourceSpec, String> {
+    s.parse()
+}
+
+fn parse_lake(s: &str) -> Result<LakeSpec, String> {
+    s.strip_prefix("lake:").unwrap_or(s).parse()
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -146,10 +220,21 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
+/// RFC 3339, or a date meaning its midnight UTC.
 fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(day
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis());
+    }
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp_millis())
-        .map_err(|e| format!("{s:?} is not an RFC 3339 time like 2026-11-01T00:00:00Z: {e}"))
+        .map_err(|e| {
+            format!(
+                "{s:?} is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T06:00:00Z): {e}"
+            )
+        })
 }
 
 #[cfg(test)]
@@ -166,7 +251,7 @@ mod tests {
     fn help_snapshots() {
         let mut cmd = Args::command().term_width(100);
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
-        for sub in ["generate", "serve", "check"] {
+        for sub in ["generate", "serve", "check", "enrich", "ddl"] {
             let mut s = cmd
                 .find_subcommand_mut(sub)
                 .unwrap()

@@ -1,18 +1,26 @@
 //! Finding and loading the configuration: `--config`, else CS_CONFIG_FILE (clap reads
-//! both), else the built-in defaults. Warnings go to the log; errors name the file.
+//! both), else the built-in defaults. Properties files give the classic model, TOML
+//! files the realistic one. Warnings go to the log; errors name the file.
 
 use std::path::Path;
 
 use anyhow::Context;
-use csgen_model::{StoreConfig, config::DEFAULT_PROPERTIES};
+use csgen_model::config::DEFAULT_PROPERTIES;
+use csgen_model::{ModelConfig, StoreConfig};
 
 use crate::args::ConfigArgs;
 
 /// A loaded configuration and where it came from.
 pub struct Source {
-    pub config: StoreConfig,
+    pub model: ModelConfig,
     pub origin: String,
-    pub warnings: Vec<csgen_model::Problem>,
+}
+
+impl Source {
+    /// What both models share: store, groups, rate, stream, token digest.
+    pub fn store(&self) -> &StoreConfig {
+        self.model.store()
+    }
 }
 
 pub fn load(args: &ConfigArgs) -> anyhow::Result<Source> {
@@ -23,16 +31,12 @@ pub fn load(args: &ConfigArgs) -> anyhow::Result<Source> {
             "built-in defaults".to_owned(),
         ),
     };
-    let loaded = StoreConfig::from_properties_text(&text)
-        .with_context(|| format!("configuration {origin}"))?;
-    for w in &loaded.warnings {
+    let model =
+        ModelConfig::load(&origin, &text).with_context(|| format!("configuration {origin}"))?;
+    for w in model.warnings() {
         tracing::warn!("{origin}: {w}");
     }
-    Ok(Source {
-        config: loaded.config,
-        origin,
-        warnings: loaded.warnings,
-    })
+    Ok(Source { model, origin })
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

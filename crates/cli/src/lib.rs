@@ -5,6 +5,7 @@ mod args;
 mod cmd;
 mod config;
 mod logging;
+mod sink;
 
 pub use args::{Args, Command};
 
@@ -20,6 +21,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Check(a) => cmd::check::run(a),
+        Command::Enrich(a) => cmd::enrich::run(a),
+        Command::Ddl(a) => cmd::ddl::run(a),
         Command::TokenHash => cmd::token_hash::run(),
     }
 }

@@ -10,6 +10,9 @@
 
 mod fast;
 mod paced;
+mod timeline;
+
+pub use timeline::{TimelinePlan, WallClock, run_timeline};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,7 +176,19 @@ pub async fn run<S: Sink>(
             .await
         }
     };
-    match tokio::time::timeout(plan.flush_timeout, sink.flush()).await {
+    finish_flush(sink, plan.flush_timeout, &mut end).await;
+    Outcome {
+        reason: end.reason,
+        emitted: sink.stats().snapshot().generated - generated_before,
+        next_seq: end.next_seq,
+        elapsed: started.elapsed(),
+        error: end.error,
+    }
+}
+
+/// The final flush of a run, within its deadline; a failure becomes the run's error.
+async fn finish_flush<S: Sink>(sink: &mut S, timeout: Duration, end: &mut End) {
+    match tokio::time::timeout(timeout, sink.flush()).await {
         Ok(Ok(()) | Err(SinkError::Closed { .. })) => {}
         Ok(Err(e)) => {
             end.reason = StopReason::Failed;
@@ -181,16 +196,9 @@ pub async fn run<S: Sink>(
         }
         Err(_) => tracing::warn!(
             sink = sink.describe(),
-            timeout_s = plan.flush_timeout.as_secs_f64(),
+            timeout_s = timeout.as_secs_f64(),
             "flush did not finish in time; undelivered records are counted as in flight"
         ),
-    }
-    Outcome {
-        reason: end.reason,
-        emitted: sink.stats().snapshot().generated - generated_before,
-        next_seq: end.next_seq,
-        elapsed: started.elapsed(),
-        error: end.error,
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! [`LakeSink`] runs the same enrich code on every record of a batch and buffers the
 //! events in a [`LakeWriter`]. Records count as delivered when their flush commits,
-//! and as failed when enrich rejects them (they go to the dead letters) or when a
-//! flush fails. There is no source to resume, so no checkpoint is kept.
+//! whether as events or as dead letters (a record enrich rejects is stored, with its
+//! reason, in the dead-letter files: it is accounted for, not lost); they count as
+//! failed only when the flush fails. [`LakeSink::counters`] tells events and dead
+//! letters apart. There is no source to resume, so no checkpoint is kept.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -57,15 +59,14 @@ impl LakeSink {
     }
 
     async fn commit(&mut self) -> Result<(), SinkError> {
-        let result = self.writer.flush(self.pos).await;
+        let result = self.writer.flush(&self.pos).await;
         let (events, dead) = (
             std::mem::take(&mut self.pending_events),
             std::mem::take(&mut self.pending_dead),
         );
         match result {
             Ok(_) => {
-                self.stats.add_delivered(events);
-                self.stats.add_failed(dead);
+                self.stats.add_delivered(events + dead);
                 Ok(())
             }
             Err(e) => {
@@ -89,10 +90,8 @@ impl Sink for LakeSink {
                 offset: self.pos.offset,
                 arrival_ms,
             };
-            self.pos = SourcePos {
-                line: pos.line,
-                offset: pos.offset + record.len() as u64 + 1,
-            };
+            self.pos.line = pos.line;
+            self.pos.offset = pos.offset + record.len() as u64 + 1;
             match self.enricher.enrich(record, pos) {
                 Ok(event) => {
                     self.writer.push(&event, record.len(), now);

@@ -1,99 +1,176 @@
 //! `csgen generate`: a bounded or unbounded run into one sink, then a one-line summary.
+//!
+//! The classic model is paced by rate (or unpaced); the realistic model by event time:
+//! a backfill of `--from..--to` as fast as possible, live otherwise (or after the
+//! backfill with `--then-live`), writing the ground-truth manifest at the end.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::bail;
-use csgen_model::Encoder;
-use csgen_pacer::{Control, Pacing, Plan, StopReason};
-use csgen_sinks::{Sink, SinkSpec, SinkStats};
+use anyhow::{Context, bail};
+use csgen_model::{Encoder, ModelConfig, realistic::RealisticModel};
+use csgen_pacer::{Control, Outcome, Pacing, Plan, StopReason, TimelinePlan};
+use csgen_sinks::{BuildOptions, Sink, SinkSpec, SinkStats};
 
 use super::{counts, generator, now_ms, runtime, seed, shutdown_signal};
 use crate::args::GenerateArgs;
+use crate::sink::Target;
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let source = crate::config::load(&a.stream.config)?;
-    let config = source.config;
+    let store = source.store().clone();
     let seed = seed(a.stream.seed);
-    let spec = match (&a.output, &a.stream.sink) {
-        (Some(p), _) if p.as_os_str() == "-" => SinkSpec::Stdout,
-        (Some(p), _) => SinkSpec::File(p.clone()),
+    let target = match (&a.output, &a.stream.sink) {
+        (Some(p), _) if p.as_os_str() == "-" => Target::Sink(SinkSpec::Stdout),
+        (Some(p), _) => Target::Sink(SinkSpec::File(p.clone())),
         (None, Some(s)) => s.clone(),
-        (None, None) => SinkSpec::Stdout,
+        (None, None) => Target::Sink(SinkSpec::Stdout),
     };
+    let build = BuildOptions {
+        endpoint: a.stream.endpoint.clone(),
+        seed: a.stream.seed,
+        // The sink's own deadline is a little shorter, so it reports before the run's.
+        ..BuildOptions::for_run(store.kinesis_stream.clone(), a.stream.flush_timeout)
+    };
+    let truth_path = truth_path(&a, &target);
     let shard = a.stream.shard;
-    let plan = Plan {
-        encoder: Encoder::new(a.stream.format, &config.store_url),
-        start_seq: 0,
-        end_seq: a.count,
-        start_ms: a.start.unwrap_or_else(now_ms),
-        pacing: match a.rate {
-            Some(rate) => Pacing::Rate(rate),
-            None => Pacing::Unpaced {
-                nominal_rate: config.clicks_per_second,
-                threads: match a.threads {
-                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                    n => n,
-                },
-            },
-        },
-        duration: a.duration,
-        shard,
-        flush_timeout: a.stream.flush_timeout,
-    };
-    let generator = generator(&config, seed);
 
     runtime()?.block_on(async move {
-        let mut sink = spec
-            .build_with(&csgen_sinks::BuildOptions::for_run(
-                config.kinesis_stream.clone(),
-                a.stream.flush_timeout,
-            ))
-            .await?;
-        let control = Control::new(a.rate.unwrap_or(config.clicks_per_second));
+        let mut sink = target.open(&store, &build).await?;
+        let control = Control::new(a.rate.unwrap_or(store.clicks_per_second));
         let stopper = control.clone();
         tokio::spawn(async move {
             shutdown_signal().await;
             stopper.stop();
         });
-        let total = a.count.map(|n| shard.owned_in(0, n));
-        let progress = Progress::start(sink.stats().clone(), total);
-        let outcome = csgen_pacer::run(generator, &mut sink, plan, &control).await;
-        progress.finish();
 
-        let stats = sink.stats().snapshot();
-        let secs = outcome.elapsed.as_secs_f64();
-        let per_sec = if secs > 0.0 {
-            stats.generated as f64 / secs
-        } else {
-            0.0
-        };
-        eprintln!(
-            "csgen: {} in {secs:.2} s ({per_sec:.0}/s) to {}, seed {seed}{}",
-            counts(&stats),
-            sink.describe(),
-            match outcome.reason {
-                StopReason::OutputClosed => ", output closed by the reader",
-                StopReason::Stopped => ", stopped by signal",
-                _ => "",
+        let outcome = match &source.model {
+            ModelConfig::Classic(_) => {
+                let start_ms = a.from.or(a.start).unwrap_or_else(now_ms);
+                let rate = a.rate.unwrap_or(store.clicks_per_second);
+                // A classic backfill is the range's share of clicks at the rate.
+                let end_seq = match (a.from, a.to) {
+                    (Some(from), Some(to)) => {
+                        let n = ((to - from).max(0) as f64 / 1000.0 * rate).floor() as u64;
+                        Some(a.count.map_or(n, |c| c.min(n)))
+                    }
+                    _ => a.count,
+                };
+                let plan = Plan {
+                    encoder: Encoder::new(a.stream.format, &store.store_url),
+                    start_seq: 0,
+                    end_seq,
+                    start_ms,
+                    pacing: match a.rate {
+                        Some(rate) => Pacing::Rate(rate),
+                        None => Pacing::Unpaced {
+                            nominal_rate: store.clicks_per_second,
+                            threads: match a.threads {
+                                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                                n => n,
+                            },
+                        },
+                    },
+                    duration: a.duration,
+                    shard,
+                    flush_timeout: a.stream.flush_timeout,
+                };
+                let total = end_seq.map(|n| shard.owned_in(0, n));
+                let progress = Progress::start(sink.stats().clone(), total);
+                let outcome =
+                    csgen_pacer::run(generator(&store, seed), &mut sink, plan, &control).await;
+                progress.finish();
+                outcome
             }
-        );
-        if let Some(e) = outcome.error {
-            return Err(anyhow::Error::new(e).context("delivery failed"));
+            ModelConfig::Realistic(config) => {
+                let model = Arc::new(RealisticModel::new(config, seed));
+                let plan = TimelinePlan {
+                    format: a.stream.format,
+                    from_ms: a.from.or(a.start).unwrap_or_else(now_ms),
+                    to_ms: a.to,
+                    then_live: a.then_live,
+                    shard,
+                    count: a.count,
+                    duration: a.duration,
+                    flush_timeout: a.stream.flush_timeout,
+                    truth: truth_path.is_some(),
+                    clock: Arc::new(now_ms),
+                };
+                let progress = Progress::start(sink.stats().clone(), a.count);
+                let (outcome, manifest) =
+                    csgen_pacer::run_timeline(model, &mut sink, plan, &control).await;
+                progress.finish();
+                if let (Some(path), Some(manifest)) = (&truth_path, manifest) {
+                    write_atomically(path, manifest.to_json().as_bytes()).with_context(|| {
+                        format!("cannot write the ground truth {}", path.display())
+                    })?;
+                    eprintln!("csgen: ground truth written to {}", path.display());
+                }
+                outcome
+            }
+        };
+        if let Some(detail) = sink.detail() {
+            eprintln!("csgen: {detail}");
         }
-        // A reader that closes the pipe (`| head`) ends the run; what it did not take is
-        // counted as failed in the summary, but that is the reader's choice, not an error.
-        let reader_left = outcome.reason == StopReason::OutputClosed;
-        if !reader_left && (stats.failed > 0 || stats.in_flight > 0) {
-            bail!(
-                "{} records were not delivered ({} failed, {} still in flight at exit)",
-                stats.failed + stats.in_flight,
-                stats.failed,
-                stats.in_flight
-            );
-        }
-        Ok(())
+        report(&sink, &outcome, seed)
     })
+}
+
+/// The summary line, and the exit status it implies.
+fn report(sink: &impl Sink, outcome: &Outcome, seed: u64) -> anyhow::Result<()> {
+    let stats = sink.stats().snapshot();
+    let secs = outcome.elapsed.as_secs_f64();
+    let per_sec = if secs > 0.0 {
+        stats.generated as f64 / secs
+    } else {
+        0.0
+    };
+    eprintln!(
+        "csgen: {} in {secs:.2} s ({per_sec:.0}/s) to {}, seed {seed}{}",
+        counts(&stats),
+        sink.describe(),
+        match outcome.reason {
+            StopReason::OutputClosed => ", output closed by the reader",
+            StopReason::Stopped => ", stopped by signal",
+            _ => "",
+        }
+    );
+    if let Some(e) = &outcome.error {
+        bail!("delivery failed: {e}");
+    }
+    // A reader that closes the pipe (`| head`) ends the run; what it did not take is
+    // counted as failed in the summary, but that is the reader's choice, not an error.
+    let reader_left = outcome.reason == StopReason::OutputClosed;
+    if !reader_left && (stats.failed > 0 || stats.in_flight > 0) {
+        bail!(
+            "{} records were not delivered ({} failed, {} still in flight at exit)",
+            stats.failed + stats.in_flight,
+            stats.failed,
+            stats.in_flight
+        );
+    }
+    Ok(())
+}
+
+/// `--truth PATH`, else `FILE.truth.json` beside a file sink's output.
+fn truth_path(a: &GenerateArgs, target: &Target) -> Option<PathBuf> {
+    a.truth.clone().or_else(|| match target {
+        Target::Sink(SinkSpec::File(p)) => {
+            let mut name = p.file_name()?.to_os_string();
+            name.push(".truth.json");
+            Some(p.with_file_name(name))
+        }
+        _ => None,
+    })
+}
+
+/// Writes a file so that a reader never sees it half-written.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// A progress bar on stderr for long runs (indicatif hides it when stderr is not a terminal).

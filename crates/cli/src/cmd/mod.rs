@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod ddl;
+pub mod enrich;
 pub mod generate;
 pub mod serve;
 pub mod token_hash;

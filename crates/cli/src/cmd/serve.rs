@@ -3,30 +3,46 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use csgen_model::ModelConfig;
 use csgen_model::{Encoder, StoreConfig};
 use csgen_server::{AppState, Controller, Token, app, system_clock};
-use csgen_sinks::SinkSpec;
+use csgen_sinks::{BuildOptions, SinkSpec};
 
 use super::{counts, generator, runtime, seed, shutdown_signal};
 use crate::UsageError;
 use crate::args::ServeArgs;
+use crate::sink::Target;
 
 /// Environment variable holding the control token in clear.
 pub const TOKEN_ENV: &str = "CS_TOKEN";
 
 pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let source = crate::config::load(&a.stream.config)?;
-    let config = source.config;
+    if matches!(source.model, ModelConfig::Realistic(_)) {
+        return Err(UsageError(format!(
+            "{}: `serve` runs the classic (properties) model; run the realistic model live with              `csgen generate --config FILE --then-live --from … --to …` or without --from",
+            source.origin
+        ))
+        .into());
+    }
+    let config = source.store().clone();
     let token = token(&config, std::env::var(TOKEN_ENV).ok())?;
     let seed = seed(a.stream.seed);
     let rate = a.rate.unwrap_or(config.clicks_per_second);
-    let spec = a.stream.sink.clone().unwrap_or(SinkSpec::Stdout);
+    let spec = a
+        .stream
+        .sink
+        .clone()
+        .unwrap_or(Target::Sink(SinkSpec::Stdout));
+    let build = BuildOptions {
+        endpoint: a.stream.endpoint.clone(),
+        seed: a.stream.seed,
+        // The sink's own deadline is a little shorter, so it reports before the run's.
+        ..BuildOptions::for_run(config.kinesis_stream.clone(), a.stream.flush_timeout)
+    };
 
     runtime()?.block_on(async move {
-        let sink = spec.build_with(&csgen_sinks::BuildOptions::for_run(
-            config.kinesis_stream.clone(),
-            a.stream.flush_timeout,
-        )).await?;
+        let sink = spec.open(&config, &build).await?;
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
             .with_context(|| format!("cannot listen on {}", a.bind))?;
