@@ -182,3 +182,110 @@ async fn metrics<S: Sink + 'static>(State(state): State<AppState<S>>) -> Respons
 async fn not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, NOT_FOUND)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use csgen_model::{Encoder, Format, Generator, Shard, StoreConfig};
+    use csgen_sinks::FileSink;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn router() -> Router {
+        let config = StoreConfig::defaults();
+        let sink = FileSink::open(std::path::Path::new("/dev/null"))
+            .await
+            .unwrap();
+        let controller = Controller::new(
+            Arc::new(Generator::new(&config, 1)),
+            Encoder::new(Format::Url, &config.store_url),
+            sink,
+            50.0,
+            Shard::ALL,
+            Duration::from_secs(5),
+            Arc::new(|| 0),
+        );
+        app(AppState {
+            controller: Arc::new(controller),
+            token: Token::from_plain("t"),
+        })
+    }
+
+    async fn call(
+        app: &Router,
+        method: &str,
+        uri: &str,
+        bearer: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn transitions_answer_like_the_original() {
+        let app = router().await;
+        assert_eq!(
+            call(&app, "GET", "/status?token=t", None).await.1,
+            r#"{"state":"stopped","rate":50.0,"achieved_rate":0.0,"sink":"file:/dev/null","counters":{"generated":0,"delivered":0,"failed":0,"retried":0,"in_flight":0}}"#
+        );
+        assert_eq!(
+            call(&app, "POST", "/start", Some("t")).await,
+            (StatusCode::OK, r#"{"state":"running"}"#.into())
+        );
+        assert_eq!(
+            call(&app, "GET", "/start?token=t", None).await,
+            (
+                StatusCode::CONFLICT,
+                r#"{"error":"Server already running"}"#.into()
+            )
+        );
+        assert_eq!(
+            call(&app, "POST", "/stop", Some("t")).await,
+            (StatusCode::OK, r#"{"state":"stopped"}"#.into())
+        );
+        assert_eq!(
+            call(&app, "POST", "/stop", Some("t")).await,
+            (
+                StatusCode::CONFLICT,
+                r#"{"error":"Server already stopped"}"#.into()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn tokens_are_checked_and_unknown_paths_get_the_hint() {
+        let app = router().await;
+        let wrong = (
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":"Wrong token"}"#.to_owned(),
+        );
+        assert_eq!(call(&app, "GET", "/start", None).await, wrong);
+        assert_eq!(call(&app, "GET", "/start?token=x", None).await, wrong);
+        assert_eq!(call(&app, "POST", "/start", Some("x")).await, wrong);
+        assert_eq!(
+            call(&app, "GET", "/nowhere", None).await,
+            (StatusCode::NOT_FOUND, NOT_FOUND.into())
+        );
+        let (code, metrics) = call(&app, "GET", "/metrics", None).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(
+            metrics.contains("csgen_running 0") && metrics.contains("csgen_rate_target 50"),
+            "{metrics}"
+        );
+    }
+}
