@@ -1,6 +1,6 @@
 //! csgen's pipeline: raw clicks in, semantic events in a Parquet lake out.
 //!
-//! - [`source`]: where raw records come from (`-`, a file);
+//! - [`source`]: where raw records come from (`-`, a file, a Kinesis stream);
 //! - [`enrich`]: one raw record → one [`event::Event`] or a dead-letter [`reason::Reason`];
 //! - [`lake`]: the Parquet lake writer (local folder or S3) with exact restarts;
 //! - [`run`]: `csgen enrich --from SOURCE --to lake:…` as a library call;
@@ -12,6 +12,7 @@ pub mod ddl;
 pub mod dead_letter;
 pub mod enrich;
 pub mod event;
+mod kinesis;
 pub mod lake;
 pub mod raw;
 pub mod reason;
@@ -26,7 +27,7 @@ pub mod url;
 pub use counters::{Counters, CountersSnapshot};
 pub use enrich::{EnrichOptions, Enricher, Position};
 pub use event::{Event, EventType};
-pub use lake::{Compression, LakeError, LakeOptions, LakeSpec, LakeWriter};
+pub use lake::{Compression, LakeError, LakeOptions, LakeSpec, LakeWriter, ShardPos, SourcePos};
 pub use reason::Reason;
 pub use run::{RunError, RunOptions, RunSummary, run};
 pub use sink::LakeSink;

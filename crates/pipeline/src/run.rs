@@ -33,6 +33,8 @@ pub enum RunError {
         #[source]
         error: std::io::Error,
     },
+    #[error("{0}")]
+    Kinesis(String),
     #[error(transparent)]
     Lake(#[from] LakeError),
 }
@@ -46,6 +48,12 @@ pub struct RunOptions {
     pub no_checkpoint: bool,
     /// Called at each step of every flush (tests).
     pub hook: Option<FlushHook>,
+    /// AWS settings of a `kinesis:` source (endpoint override); the standard AWS
+    /// environment otherwise.
+    pub aws: csgen_sinks::BuildOptions,
+    /// A ready Kinesis client for a `kinesis:` source (tests, embedding); built from
+    /// [`Self::aws`] when `None`.
+    pub kinesis_client: Option<aws_sdk_kinesis::Client>,
 }
 
 /// What a run did.
@@ -86,6 +94,17 @@ pub async fn run(
     )
     .await?;
     writer.set_hook(options.hook.clone());
+    let enrich_options = EnrichOptions {
+        source_key: source.key(),
+        ..options.enrich.clone()
+    };
+    let mut stage = Stage {
+        enricher: Enricher::new(config, &enrich_options),
+        source_name: name.clone(),
+        counters: counters.clone(),
+        pos: resume.clone(),
+        oversize: None,
+    };
     let reader: Box<dyn AsyncBufRead + Unpin + Send> = match source {
         SourceSpec::Stdin => Box::new(BufReader::with_capacity(1 << 20, tokio::io::stdin())),
         SourceSpec::File(path) => {
@@ -95,17 +114,33 @@ pub async fn run(
                 .map_err(io)?;
             Box::new(BufReader::with_capacity(1 << 20, f))
         }
-    };
-    let enrich_options = EnrichOptions {
-        source_key: source.key(),
-        ..options.enrich.clone()
-    };
-    let mut stage = Stage {
-        enricher: Enricher::new(config, &enrich_options),
-        source_name: name.clone(),
-        counters: counters.clone(),
-        pos: resume,
-        oversize: None,
+        SourceSpec::Kinesis { stream, until_idle } => {
+            let client = match &options.kinesis_client {
+                Some(c) => c.clone(),
+                None => crate::kinesis::client(&options.aws)
+                    .await
+                    .map_err(|e| RunError::Kinesis(format!("{name}: {e}")))?,
+            };
+            let stopped_at = crate::kinesis::pump(
+                &mut stage,
+                &mut writer,
+                &client,
+                stream,
+                *until_idle,
+                clock,
+                shutdown,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::kinesis::KinesisFailure::Api(m) => RunError::Kinesis(m),
+                crate::kinesis::KinesisFailure::Lake(e) => RunError::Lake(e),
+            })?;
+            return Ok(RunSummary {
+                resumed_at: resume,
+                stopped_at,
+                counters: counters.snapshot(),
+            });
+        }
     };
     let stopped_at = stage
         .pump(reader, &mut writer, clock, shutdown)
@@ -126,12 +161,12 @@ enum PumpError {
     Lake(LakeError),
 }
 
-struct Stage {
+pub(crate) struct Stage {
     enricher: Enricher,
     source_name: String,
     counters: Arc<Counters>,
     /// Position after the last complete record handed to the writer.
-    pos: SourcePos,
+    pub(crate) pos: SourcePos,
     /// Bytes of an over-long record seen so far, while skipping to its end.
     oversize: Option<u64>,
 }
@@ -154,7 +189,7 @@ impl Stage {
                 () = &mut shutdown => break,
                 r = reader.fill_buf() => r.map_err(PumpError::Io)?,
                 () = sleep_until(deadline), if deadline.is_some() => {
-                    writer.flush(self.pos).await.map_err(PumpError::Lake)?;
+                    writer.flush(&self.pos).await.map_err(PumpError::Lake)?;
                     continue;
                 }
             };
@@ -225,11 +260,11 @@ impl Stage {
                 }
             }
             if full || writer.should_flush(now) {
-                writer.flush(self.pos).await.map_err(PumpError::Lake)?;
+                writer.flush(&self.pos).await.map_err(PumpError::Lake)?;
             }
         }
-        writer.flush(self.pos).await.map_err(PumpError::Lake)?;
-        Ok(self.pos)
+        writer.flush(&self.pos).await.map_err(PumpError::Lake)?;
+        Ok(self.pos.clone())
     }
 
     /// Dead-letters an over-long record of `bytes` bytes (terminator included), of
@@ -247,10 +282,8 @@ impl Stage {
             offset: self.pos.offset,
             arrival_ms,
         };
-        self.pos = SourcePos {
-            offset: self.pos.offset + bytes,
-            line: pos.line,
-        };
+        self.pos.offset += bytes;
+        self.pos.line = pos.line;
         let reason = Reason::TooLarge {
             bytes,
             limit: MAX_RECORD_BYTES,
@@ -276,10 +309,19 @@ impl Stage {
             offset: self.pos.offset,
             arrival_ms,
         };
-        self.pos = SourcePos {
-            offset: self.pos.offset + consumed,
-            line: pos.line,
-        };
+        self.pos.offset += consumed;
+        self.pos.line = pos.line;
+        self.enrich_one(record, pos, now, writer);
+    }
+
+    /// Enriches one record at `pos` into the writer, or dead-letters it.
+    pub(crate) fn enrich_one(
+        &mut self,
+        record: &[u8],
+        pos: Position,
+        now: Instant,
+        writer: &mut LakeWriter,
+    ) {
         if record.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
             self.counters.blank();
             return;

@@ -54,7 +54,7 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Loads the shared AWS configuration. A local endpoint without a configured region
 /// gets `us-east-1` (local servers ignore it); otherwise a missing region is an error.
-pub(crate) async fn load(options: &BuildOptions) -> Result<SdkConfig, String> {
+pub async fn load(options: &BuildOptions) -> Result<SdkConfig, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(endpoint) = &options.endpoint {
         loader = loader.endpoint_url(endpoint);

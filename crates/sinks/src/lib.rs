@@ -22,7 +22,7 @@ pub mod stream_options;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use aws::BuildOptions;
+pub use aws::{BuildOptions, load as load_aws_config};
 pub use csgen_model::Batch;
 pub use file::FileSink;
 pub use firehose::FirehoseSink;

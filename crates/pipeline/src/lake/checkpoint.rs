@@ -5,16 +5,33 @@
 //! once its checkpoint is written, and `pending` lists the staged files that the
 //! flush still has to move into place, so a restart can finish the moves.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// How far the source has been read and committed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourcePos {
-    /// Byte offset just after the last committed record.
+    /// Byte offset just after the last committed record (files; 0 for Kinesis).
     pub offset: u64,
     /// Records (lines) up to that offset.
     pub line: u64,
+    /// Kinesis: how far each shard has been read, by shard id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shards: BTreeMap<String, ShardPos>,
+}
+
+/// How far one Kinesis shard has been read and committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardPos {
+    /// Sequence number of the last committed record; resume AFTER it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<String>,
+    /// The shard was closed (resharding) and read to its end: never read again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 /// A staged file and where it goes.

@@ -24,7 +24,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use checkpoint::{Checkpoint, SourcePos};
+pub use checkpoint::{Checkpoint, ShardPos, SourcePos};
 pub use columns::schema;
 pub use partition::Partition;
 pub use store::Store;

@@ -136,7 +136,7 @@ impl LakeWriter {
                 w.store.delete(&orphan).await?;
             }
         }
-        let resume = w.committed;
+        let resume = w.committed.clone();
         Ok((w, resume))
     }
 
@@ -207,8 +207,8 @@ impl LakeWriter {
 
     /// Commits everything buffered; `source` is the position after the last record
     /// pushed (ignored without a checkpoint).
-    pub async fn flush(&mut self, source: SourcePos) -> Result<FlushReport, LakeError> {
-        let advance = self.checkpoint.is_some() && source != self.committed;
+    pub async fn flush(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
+        let advance = self.checkpoint.is_some() && *source != self.committed;
         if self.is_empty() && !advance {
             return Ok(FlushReport::default());
         }
@@ -245,7 +245,7 @@ impl LakeWriter {
                 version: Checkpoint::VERSION,
                 writer: w.clone(),
                 flush: k,
-                source,
+                source: source.clone(),
                 pending: moves.clone(),
             };
             let json = serde_json::to_vec_pretty(&cp).expect("a checkpoint always serialises");
@@ -257,7 +257,7 @@ impl LakeWriter {
         }
         self.stage(FlushStage::Done, k);
         self.flush_seq = k;
-        self.committed = source;
+        self.committed = source.clone();
         self.buffered_bytes = 0;
         self.oldest = None;
         report.files = moves.into_iter().map(|m| m.to).collect();
