@@ -30,9 +30,9 @@ impl Target {
     ) -> anyhow::Result<CliSink> {
         Ok(match self {
             Target::Sink(spec) => CliSink::Any(spec.build_with(options).await?),
-            Target::Lake(spec) => {
-                CliSink::Lake(LakeSink::open(spec, store, LakeOptions::default()).await?)
-            }
+            Target::Lake(spec) => CliSink::Lake(Box::new(
+                LakeSink::open(spec, store, LakeOptions::default()).await?,
+            )),
         })
     }
 }
@@ -62,7 +62,8 @@ impl fmt::Display for Target {
 /// An open sink of either registry.
 pub enum CliSink {
     Any(AnySink),
-    Lake(LakeSink),
+    /// Boxed: the lake writer's buffers make it far larger than the other sinks.
+    Lake(Box<LakeSink>),
 }
 
 impl CliSink {
