@@ -3,7 +3,10 @@
 //! popularity, referrers, campaigns and faults at the example file's rates).
 //!
 //! Each iteration backfills one whole day (Monday 2026-11-02, all 24 hours of the
-//! profile) with one [`EventStream`], a minute at a time, as `--from/--to` does.
+//! profile) with one [`EventStream`], a minute at a time, as `--from/--to` does. The
+//! stream first replays the sessions that may still deliver records at midnight (the
+//! `max_duration_s` + `late_max_s` before it, 10 h here): that work is included.
+//! The 2-thread cases run shards 1/2 and 2/2 of the same day on two threads.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use csgen_model::{
@@ -17,8 +20,12 @@ const MINUTE: i64 = 60_000;
 const DAY: i64 = 1440 * MINUTE;
 
 /// Backfills the day; `sink` sees each minute's events. Returns the event count.
-fn day(model: &RealisticModel, mut sink: impl FnMut(&[csgen_model::realistic::Event])) -> usize {
-    let mut stream = EventStream::new(model, Shard::ALL, FROM);
+fn day(
+    model: &RealisticModel,
+    shard: Shard,
+    mut sink: impl FnMut(&[csgen_model::realistic::Event]),
+) -> usize {
+    let mut stream = EventStream::new(model, shard, FROM);
     let mut events = Vec::new();
     let mut n = 0;
     for minute in 1..=1440 {
@@ -38,17 +45,19 @@ fn bench(c: &mut Criterion) {
         .replace("ids = [100000, 999999]", "ids = [1000000, 9999999]");
     let config = RealisticConfig::from_toml(&text).expect("valid");
     let model = RealisticModel::new(&config, 42);
-    let n = day(&model, |_| {});
+    let n = day(&model, Shard::ALL, |_| {});
     assert!(n < DAY as usize, "fits the throughput count");
     let mut group = c.benchmark_group("realistic");
     group.sample_size(10);
     group.throughput(Throughput::Elements(n as u64));
-    group.bench_function("backfill a day", |b| b.iter(|| day(&model, |_| {})));
+    group.bench_function("backfill a day", |b| {
+        b.iter(|| day(&model, Shard::ALL, |_| {}))
+    });
     let mut encoder = EventEncoder::new(Format::Json, &model);
     let mut batch = Batch::default();
     group.bench_function("backfill a day, json", |b| {
         b.iter(|| {
-            day(&model, |events| {
+            day(&model, Shard::ALL, |events| {
                 batch = Batch::with_capacity(events.len(), events.len() * 440);
                 for e in events {
                     encoder.push(&model, e, &mut batch);
@@ -56,7 +65,43 @@ fn bench(c: &mut Criterion) {
             })
         })
     });
+    let shards: Vec<Shard> = ["1/2", "2/2"]
+        .iter()
+        .map(|s| s.parse().expect("shard"))
+        .collect();
+    group.bench_function("backfill a day, 2 shards on 2 threads", |b| {
+        b.iter(|| two_threads(&model, &shards, false))
+    });
+    group.bench_function("backfill a day, json, 2 shards on 2 threads", |b| {
+        b.iter(|| two_threads(&model, &shards, true))
+    });
     group.finish();
+}
+
+/// Each shard's day on its own thread (with its own encoder); returns the event count.
+fn two_threads(model: &RealisticModel, shards: &[Shard], json: bool) -> usize {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .iter()
+            .map(|&shard| {
+                scope.spawn(move || {
+                    let mut encoder = EventEncoder::new(Format::Json, model);
+                    day(model, shard, |events| {
+                        if json {
+                            let mut batch = Batch::with_capacity(events.len(), events.len() * 440);
+                            for e in events {
+                                encoder.push(model, e, &mut batch);
+                            }
+                        }
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .sum()
+    })
 }
 
 criterion_group!(benches, bench);

@@ -15,6 +15,7 @@
 //! event time, except for delayed faults), holding only the events of open sessions;
 //! [`RealisticModel::window`] is the one-shot form for `--from/--to` chunks.
 
+mod alias;
 mod config;
 mod encode;
 mod faults;
@@ -28,6 +29,7 @@ mod truth;
 
 use std::fmt;
 
+pub use alias::AliasTable;
 pub use config::{
     Campaign, Customers, DEVICES, FaultConfig, MAX_CUSTOMERS, Popularity, RealisticConfig,
     SessionConfig, Traffic,
@@ -35,7 +37,7 @@ pub use config::{
 pub use encode::{EventEncoder, event_url};
 pub use faults::Fault;
 pub use locate::line_at;
-pub use popularity::{Permutation, ProductSampler};
+pub use popularity::{Permutation, ProductSampler, ZIPF_TABLE_MAX, ZipfRank};
 pub use population::{Customer, Population, USER_AGENTS};
 pub use stream::{EventStream, SLOT_MS};
 pub use truth::{FaultList, HourTruth, MalformedTruth, Manifest, TruthBuilder};
@@ -160,6 +162,16 @@ impl Event {
     /// Position of the event within its session (0 = landing).
     pub fn index(&self) -> u8 {
         self.key as u8
+    }
+
+    /// The order of a stream packed in one integer (the same order as [`Event::order`]):
+    /// arrival (never negative) in the high half, then the event key (62 bits) and the
+    /// duplicate-copy bit. Sorting on it is much cheaper than on the tuple.
+    #[inline]
+    pub fn sort_key(&self) -> u128 {
+        (u128::from(self.arrival_ms as u64) << 64)
+            | u128::from(self.key << 1)
+            | u128::from(self.fault == Fault::DuplicateCopy)
     }
 
     /// The order of a stream: arrival, then event key, the duplicate copy last.

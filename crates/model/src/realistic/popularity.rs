@@ -1,6 +1,8 @@
 //! Product popularity within a group: Zipf over a seeded permutation, normal, uniform.
 //!
-//! Zipf draws a rank r in 1..=n with weight r^-s (rejection-inversion, O(1)), and a
+//! Zipf draws a rank r in 1..=n with weight r^-s — from a packed alias table (one
+//! random `u64`, one read, no `pow`) for groups of up to [`ZIPF_TABLE_MAX`] products,
+//! by rejection-inversion (O(1) but a `pow` per draw) for bigger ones — and a
 //! seeded permutation maps ranks to product ids, so the best sellers are spread over
 //! the id range and differ between seeds. The permutation is a 4-round Feistel network
 //! with cycle walking: a bijection on 0..n with no table, for any n.
@@ -9,6 +11,7 @@ use rand::distr::Distribution;
 use rand::{Rng, RngExt};
 use rand_distr::Zipf;
 
+use super::alias::AliasTable;
 use super::config::Popularity;
 use crate::classic::ClampedNormal;
 use crate::click::mix64;
@@ -58,11 +61,42 @@ impl Permutation {
     }
 }
 
+/// Largest group whose Zipf ranks are drawn from a table (8 bytes per product).
+pub const ZIPF_TABLE_MAX: u64 = 1 << 20;
+
+/// Draws a Zipf rank (1-based).
+#[derive(Debug, Clone)]
+pub enum ZipfRank {
+    /// Index `r - 1` has weight `r^-s`.
+    Table(AliasTable),
+    Direct(Zipf<f64>),
+}
+
+impl ZipfRank {
+    fn new(n: u64, exponent: f64) -> Self {
+        if n <= ZIPF_TABLE_MAX {
+            let weights: Vec<f64> = (1..=n.max(1)).map(|r| (r as f64).powf(-exponent)).collect();
+            if let Some(t) = AliasTable::new(&weights) {
+                return Self::Table(t);
+            }
+        }
+        Self::Direct(Zipf::new(n as f64, exponent).expect("validated: n >= 1, s > 0"))
+    }
+
+    #[inline]
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        match self {
+            Self::Table(t) => t.sample(rng) as u64 + 1,
+            Self::Direct(z) => (z.sample(rng) as u64).max(1),
+        }
+    }
+}
+
 /// Draws product ids of one group.
 #[derive(Debug, Clone)]
 pub enum ProductSampler {
     Zipf {
-        zipf: Zipf<f64>,
+        zipf: ZipfRank,
         order: Permutation,
         min: u64,
     },
@@ -74,7 +108,7 @@ impl ProductSampler {
     pub fn new(popularity: Popularity, range: IdRange, seed: u64) -> Self {
         match popularity {
             Popularity::Zipf { exponent } => Self::Zipf {
-                zipf: Zipf::new(range.len() as f64, exponent).expect("validated: n >= 1, s > 0"),
+                zipf: ZipfRank::new(range.len(), exponent),
                 order: Permutation::new(range.len(), seed),
                 min: range.min,
             },
@@ -95,8 +129,8 @@ impl ProductSampler {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
             Self::Zipf { zipf, order, min } => {
-                let rank = zipf.sample(rng) as u64; // 1..=n
-                min + order.apply(rank.max(1) - 1)
+                let rank = zipf.sample(rng); // 1..=n
+                min + order.apply(rank - 1)
             }
             Self::Normal(n) => n.sample(rng),
             Self::Uniform(r) => rng.random_range(r.min..=r.max),

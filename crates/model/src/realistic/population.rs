@@ -6,9 +6,8 @@
 //! Activity weights are Pareto-distributed: a few customers start many sessions.
 
 use rand::RngExt;
-use rand::distr::Distribution;
-use rand_distr::weighted::WeightedAliasIndex;
 
+use super::alias::AliasTable;
 use super::config::Customers;
 use super::popularity::Permutation;
 use crate::click::{event_rng, mix64};
@@ -49,7 +48,7 @@ pub struct Customer {
 #[derive(Debug, Clone)]
 pub struct Population {
     customers: Vec<Customer>,
-    picker: WeightedAliasIndex<f64>,
+    picker: AliasTable,
     countries: Vec<String>,
 }
 
@@ -97,7 +96,7 @@ impl Population {
                 }
             })
             .collect();
-        let picker = WeightedAliasIndex::new(customers.iter().map(|c| c.activity).collect())
+        let picker = AliasTable::new(&customers.iter().map(|c| c.activity).collect::<Vec<_>>())
             .expect("validated: at least one customer, finite positive weights");
         Self {
             customers,

@@ -22,11 +22,14 @@ pub struct EventStream<'m> {
     shard: Shard,
     /// The next slot to open.
     next_slot: i64,
-    /// Events not yet yielded, sorted by [`Event::order`], from `head` on.
+    /// Events not yet yielded, sorted by [`Event::sort_key`], from `head` on.
     pending: Vec<Event>,
     head: usize,
     fresh: Vec<Event>,
     merged: Vec<Event>,
+    /// Scratch for sorting `fresh`: packed keys, and the events in key order.
+    keys: Vec<u128>,
+    gathered: Vec<Event>,
     /// Every event before this arrival time has been yielded or skipped.
     done_until: i64,
 }
@@ -47,7 +50,11 @@ impl<'m> EventStream<'m> {
             head: 0,
             fresh: Vec::new(),
             merged: Vec::new(),
-            done_until: 0,
+            keys: Vec::new(),
+            gathered: Vec::new(),
+            // Set before the replay so that records arriving before the start are
+            // dropped as they are drawn, not sorted and then skipped.
+            done_until: start_ms,
         };
         stream.open_until(start_ms);
         stream.head = stream.pending.partition_point(|e| e.arrival_ms < start_ms);
@@ -100,21 +107,33 @@ impl<'m> EventStream<'m> {
         self.fresh.clear();
         while self.next_slot < stop {
             let slot = self.next_slot;
+            let before = self.fresh.len();
             for k in 0..self.model.sessions.count(self.model, slot) {
                 self.model.session(slot, k, self.shard, &mut self.fresh);
             }
+            // Only a replay (before the first yield) draws records that arrive before
+            // `done_until`; they would be skipped, so drop them now.
+            let floor = self.done_until;
+            let mut kept = before;
+            for r in before..self.fresh.len() {
+                if self.fresh[r].arrival_ms >= floor {
+                    self.fresh[kept] = self.fresh[r];
+                    kept += 1;
+                }
+            }
+            self.fresh.truncate(kept);
             self.next_slot += 1;
         }
         if self.fresh.is_empty() {
             return;
         }
-        self.fresh.sort_unstable_by_key(Event::order);
+        self.sort_fresh();
         let old = &self.pending[self.head..];
         self.merged.clear();
         self.merged.reserve(old.len() + self.fresh.len());
         let (mut i, mut j) = (0, 0);
         while i < old.len() && j < self.fresh.len() {
-            if old[i].order() <= self.fresh[j].order() {
+            if old[i].sort_key() <= self.fresh[j].sort_key() {
                 self.merged.push(old[i]);
                 i += 1;
             } else {
@@ -126,5 +145,35 @@ impl<'m> EventStream<'m> {
         self.merged.extend_from_slice(&self.fresh[j..]);
         std::mem::swap(&mut self.pending, &mut self.merged);
         self.head = 0;
+    }
+
+    /// Sorts `fresh` by [`Event::sort_key`]. Moving 56-byte events around in a sort
+    /// costs more than the comparisons, so sort packed 128-bit keys instead —
+    /// arrival (42 bits), event key and copy bit (63), index into `fresh` (23) — and
+    /// gather; batches too big or too far in the future to pack sort the events.
+    fn sort_fresh(&mut self) {
+        const INDEX_BITS: u32 = 23;
+        let fits = self.fresh.len() < 1 << INDEX_BITS
+            && self.fresh.iter().all(|e| (e.arrival_ms as u64) < 1 << 42);
+        if !fits {
+            self.fresh.sort_unstable_by_key(Event::sort_key);
+            return;
+        }
+        self.keys.clear();
+        self.keys
+            .extend(self.fresh.iter().enumerate().map(|(i, e)| {
+                (u128::from(e.arrival_ms as u64) << 86)
+                    | (u128::from(e.key << 1 | u64::from(e.fault == super::Fault::DuplicateCopy))
+                        << INDEX_BITS)
+                    | i as u128
+            }));
+        self.keys.sort_unstable();
+        self.gathered.clear();
+        self.gathered.extend(
+            self.keys
+                .iter()
+                .map(|k| self.fresh[(*k as usize) & ((1 << INDEX_BITS) - 1)]),
+        );
+        std::mem::swap(&mut self.fresh, &mut self.gathered);
     }
 }

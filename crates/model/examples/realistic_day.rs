@@ -1,0 +1,54 @@
+//! Backfills part of a day with the realistic bench's config (1 M customers, 1 M
+//! sessions a day), for instruction counts under callgrind:
+//! `valgrind --tool=callgrind --toggle-collect='*run_minutes*' target/release/examples/realistic_day 120 json`.
+//! Arguments: minutes (default 120, from 2026-11-02T00:00Z... shifted to the busy
+//! evening), then `json` to encode as well.
+
+use csgen_model::{
+    Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
+};
+
+const EXAMPLE: &str = include_str!("../../../examples/store.toml");
+/// 2026-11-02T18:00:00Z, a Monday evening.
+const FROM: i64 = 1_793_577_600_000 + 18 * 3_600_000;
+const MINUTE: i64 = 60_000;
+
+#[inline(never)]
+fn run_minutes(model: &RealisticModel, minutes: i64, json: bool) -> (usize, usize) {
+    let mut stream = EventStream::new(model, Shard::ALL, FROM);
+    let mut encoder = EventEncoder::new(Format::Json, model);
+    let mut events = Vec::new();
+    let (mut n, mut bytes) = (0, 0);
+    for minute in 1..=minutes {
+        events.clear();
+        stream.fill_until(FROM + minute * MINUTE, &mut events);
+        n += events.len();
+        if json {
+            let mut batch = Batch::with_capacity(events.len(), events.len() * 440);
+            for e in &events {
+                encoder.push(model, e, &mut batch);
+            }
+            bytes += batch.data.len();
+        }
+    }
+    (n, bytes)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let minutes: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(120);
+    let json = args.next().as_deref() == Some("json");
+    let text = EXAMPLE
+        .replace("sessions_per_day = 20000", "sessions_per_day = 1000000")
+        .replace("count = 10000", "count = 1000000")
+        .replace("ids = [100000, 999999]", "ids = [1000000, 9999999]");
+    let config = RealisticConfig::from_toml(&text).expect("valid");
+    let model = RealisticModel::new(&config, 42);
+    let t = std::time::Instant::now();
+    let (n, bytes) = run_minutes(&model, minutes, json);
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "{n} events, {bytes} bytes in {s:.3} s: {:.2} M events/s",
+        n as f64 / s / 1e6
+    );
+}
