@@ -1,8 +1,8 @@
 //! Backfills part of a day with the realistic bench's config (1 M customers, 1 M
 //! sessions a day), for instruction counts under callgrind:
 //! `valgrind --tool=callgrind --toggle-collect='*run_minutes*' target/release/examples/realistic_day 120 json`.
-//! Arguments: minutes (default 120, from 2026-11-02T00:00Z... shifted to the busy
-//! evening), then `json` to encode as well.
+//! Arguments: minutes (default 120, from Monday 2026-11-02T18:00Z, the busy evening),
+//! then `json` to encode as well (or `-`), then a shard such as `1/2` (default all).
 
 use csgen_model::{
     Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
@@ -14,8 +14,8 @@ const FROM: i64 = 1_793_577_600_000 + 18 * 3_600_000;
 const MINUTE: i64 = 60_000;
 
 #[inline(never)]
-fn run_minutes(model: &RealisticModel, minutes: i64, json: bool) -> (usize, usize) {
-    let mut stream = EventStream::new(model, Shard::ALL, FROM);
+fn run_minutes(model: &RealisticModel, shard: Shard, minutes: i64, json: bool) -> (usize, usize) {
+    let mut stream = EventStream::new(model, shard, FROM);
     let mut encoder = EventEncoder::new(Format::Json, model);
     let mut events = Vec::new();
     let (mut n, mut bytes) = (0, 0);
@@ -38,6 +38,10 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let minutes: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(120);
     let json = args.next().as_deref() == Some("json");
+    let shard: Shard = args
+        .next()
+        .map_or(Ok(Shard::ALL), |s| s.parse())
+        .expect("a shard like 1/2");
     let text = EXAMPLE
         .replace("sessions_per_day = 20000", "sessions_per_day = 1000000")
         .replace("count = 10000", "count = 1000000")
@@ -45,7 +49,7 @@ fn main() {
     let config = RealisticConfig::from_toml(&text).expect("valid");
     let model = RealisticModel::new(&config, 42);
     let t = std::time::Instant::now();
-    let (n, bytes) = run_minutes(&model, minutes, json);
+    let (n, bytes) = run_minutes(&model, shard, minutes, json);
     let s = t.elapsed().as_secs_f64();
     println!(
         "{n} events, {bytes} bytes in {s:.3} s: {:.2} M events/s",
