@@ -18,74 +18,112 @@ pub struct Page {
     pub user_id: Option<i64>,
 }
 
+/// Most path segments any known page has; a longer path is never known.
+const MAX_SEGMENTS: usize = 6;
+
+/// Position of the first `b` in `s` (a plain loop: these strings are short, and a
+/// searcher's setup costs more than the scan).
+#[inline]
+fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
+/// Splits at the first `b` (like `split_once`), or returns `(s, "")`.
+#[inline]
+fn split_byte(s: &str, b: u8) -> (&str, &str) {
+    match find_byte(s, b) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    }
+}
+
 /// Parses `scheme://host/api/...?...` (or a bare path `/api/...`).
 pub fn parse(url: &str) -> Result<Page, Reason> {
-    let rest = match url.find("://") {
+    let rest = match scheme_end(url) {
         Some(i) => {
-            let after = &url[i + 3..];
-            &after[after.find(['/', '?', '#']).unwrap_or(after.len())..]
+            let after = &url[i..];
+            let p = after
+                .bytes()
+                .position(|c| matches!(c, b'/' | b'?' | b'#'))
+                .unwrap_or(after.len());
+            &after[p..]
         }
         None if url.starts_with('/') => url,
         None => return Err(Reason::bad("url", "neither an absolute URL nor a path")),
     };
-    let rest = rest.split('#').next().unwrap_or("");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let rest = split_byte(rest, b'#').0;
+    let (path, mut query) = split_byte(rest, b'?');
     let mut query_user = None;
     let mut query_group = None;
     let mut query_product = None;
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    loop {
+        let (pair, more) = match find_byte(query, b'&') {
+            Some(i) => (&query[..i], Some(&query[i + 1..])),
+            None => (query, None),
+        };
+        let (key, value) = match find_byte(pair, b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, ""),
+        };
         match key {
             "userid" | "user_id" => query_user = Some(number(value, "userid")?),
             "group" | "groupid" => query_group = Some(number(value, "group")?),
             "product" | "productid" => query_product = Some(number(value, "product")?),
             _ => {}
         }
+        match more {
+            Some(m) => query = m,
+            None => break,
+        }
     }
     let path = path.trim_end_matches('/');
-    let mut seg = path.split('/').skip(1); // the path starts with '/', or is empty
+    // The segments after the leading '/', at most one more than any known page has
+    // (such a prefix matches no page, just like the whole path).
+    let mut segs = [""; MAX_SEGMENTS + 1];
+    let mut n = 0;
+    if !path.is_empty() {
+        let mut tail = path.get(1..).unwrap_or("");
+        while n <= MAX_SEGMENTS {
+            let (seg, more) = match find_byte(tail, b'/') {
+                Some(i) => (&tail[..i], Some(&tail[i + 1..])),
+                None => (tail, None),
+            };
+            segs[n] = seg;
+            n += 1;
+            match more {
+                Some(m) => tail = m,
+                None => break,
+            }
+        }
+    }
     let unknown = || Reason::UnknownPath(path.chars().take(200).collect());
-    let (event_type, group, product) = match (seg.next(), seg.next()) {
-        (None, _) | (Some(""), None) => (EventType::Landing, None, None),
-        (Some("api"), None) | (Some("api"), Some("home")) => (EventType::Landing, None, None),
-        (Some("api"), Some("group")) => {
-            let g = number(seg.next().ok_or_else(unknown)?, "group")?;
-            match (seg.next(), seg.next(), seg.next()) {
-                (None, _, _) => (EventType::GroupView, Some(g), None),
-                (Some("product"), Some(p), tail) => {
+    let (event_type, group, product) = match &segs[..n] {
+        [] | [""] | ["api"] | ["api", "home"] => (EventType::Landing, None, None),
+        ["api", "group", g, tail @ ..] => {
+            let g = number(g, "group")?;
+            match tail {
+                [] => (EventType::GroupView, Some(g), None),
+                ["product", p, tail @ ..] => {
                     let p = number(p, "product")?;
-                    match (tail, seg.next()) {
-                        (None, _) => (EventType::ProductView, Some(g), Some(p)),
-                        (Some("add-to-cart" | "cart"), None) => {
-                            (EventType::AddToCart, Some(g), Some(p))
-                        }
+                    match tail {
+                        [] => (EventType::ProductView, Some(g), Some(p)),
+                        ["add-to-cart" | "cart"] => (EventType::AddToCart, Some(g), Some(p)),
                         _ => return Err(unknown()),
                     }
                 }
                 _ => return Err(unknown()),
             }
         }
-        (Some("api"), Some("cart")) => match (seg.next(), seg.next()) {
-            (None, _) => (EventType::CartView, query_group, query_product),
-            (Some("add"), None) => {
-                let p = query_product.ok_or(Reason::MissingField("product"))?;
-                (EventType::AddToCart, query_group, Some(p))
-            }
-            _ => return Err(unknown()),
-        },
-        (Some("api"), Some("checkout")) => match (seg.next(), seg.next()) {
-            (None, _) => (EventType::Checkout, None, None),
-            (Some("complete"), None) => (EventType::Purchase, None, None),
-            _ => return Err(unknown()),
-        },
-        (Some("api"), Some("purchase" | "order")) if seg.next().is_none() => {
-            (EventType::Purchase, None, None)
+        ["api", "cart"] => (EventType::CartView, query_group, query_product),
+        ["api", "cart", "add"] => {
+            let p = query_product.ok_or(Reason::MissingField("product"))?;
+            (EventType::AddToCart, query_group, Some(p))
         }
+        ["api", "checkout"] => (EventType::Checkout, None, None),
+        ["api", "checkout", "complete"] => (EventType::Purchase, None, None),
+        ["api", "purchase" | "order"] => (EventType::Purchase, None, None),
         _ => return Err(unknown()),
     };
-    if seg.next().is_some() && event_type == EventType::Landing {
-        return Err(unknown());
-    }
     Ok(Page {
         event_type,
         group_id: group,
@@ -94,12 +132,25 @@ pub fn parse(url: &str) -> Result<Page, Reason> {
     })
 }
 
+/// Where the host starts in `scheme://host…`: just after the first `://`.
+#[inline]
+fn scheme_end(url: &str) -> Option<usize> {
+    if let Some(r) = url.strip_prefix("https://") {
+        return Some(url.len() - r.len());
+    }
+    if let Some(r) = url.strip_prefix("http://") {
+        return Some(url.len() - r.len());
+    }
+    url.find("://").map(|i| i + 3)
+}
+
 /// A non-negative decimal id that fits the column's type.
 fn number<T: TryFrom<u64>>(text: &str, field: &'static str) -> Result<T, Reason> {
     if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Reason::bad(field, format!("{:?} is not an id", clip(text))));
     }
-    let n: u64 = text.parse().map_err(|_| Reason::bad(field, "too large"))?;
+    // At most 19 digits: always fits a u64.
+    let n = text.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
     T::try_from(n).map_err(|_| Reason::bad(field, format!("{n} is too large")))
 }
 
@@ -166,6 +217,13 @@ mod tests {
             ("https://x/api/group/", "unknown_path"),
             ("https://x/api/group/1/product", "unknown_path"),
             ("https://x/api/group/1/product/2/cart/x", "unknown_path"),
+            (
+                "https://x/api/group/1/product/2/cart/x/y/z/w",
+                "unknown_path",
+            ),
+            ("https://x/api/group/x/product/2/cart/x/y/z/w", "bad_value"),
+            ("https://x/api/home/x", "unknown_path"),
+            ("https://x//api", "unknown_path"),
             ("https://x/api/groups/1", "unknown_path"),
             ("https://x/other", "unknown_path"),
             ("https://x/api/group/99999999999999999999", "bad_value"),

@@ -1,0 +1,64 @@
+//! A profiling driver for the raw JSON → Parquet path (no criterion around it):
+//!
+//! ```text
+//! lake_profile gen RAW.jsonl N     # N generator records, 3 per second
+//! lake_profile run RAW.jsonl LAKE  # enrich RAW into LAKE once, print events/s
+//! ```
+//!
+//! Run the second under `valgrind --tool=callgrind` to see where the time goes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use csgen_model::{Encoder, Format, Generator, StoreConfig};
+use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, SourceSpec};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("gen") if args.len() == 4 => {
+            let n: u64 = args[3].parse().expect("N is a count");
+            let config = StoreConfig::defaults();
+            let g = Generator::new(&config, 1);
+            let mut enc = Encoder::new(Format::Json, &config.store_url);
+            let mut out = Vec::new();
+            for seq in 0..n {
+                enc.encode(
+                    &g.click(seq, 1_795_392_000_000 + seq as i64 * 333),
+                    &mut out,
+                );
+                out.push(b'\n');
+            }
+            std::fs::write(&args[2], &out).expect("write RAW");
+        }
+        Some("run") if args.len() == 4 => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let options = RunOptions {
+                lake: LakeOptions::default(),
+                no_checkpoint: true,
+                ..RunOptions::default()
+            };
+            let t = Instant::now();
+            let summary = rt
+                .block_on(csgen_pipeline::run(
+                    &SourceSpec::File(args[2].clone().into()),
+                    LakeSpec::Local(args[3].clone().into())
+                        .store()
+                        .expect("lake"),
+                    &StoreConfig::defaults(),
+                    &options,
+                    Arc::new(Counters::default()),
+                    || 0,
+                    std::future::pending(),
+                ))
+                .expect("run");
+            let n = summary.counters.committed_events;
+            let s = t.elapsed().as_secs_f64();
+            println!("{n} events in {s:.3} s: {:.0} events/s", n as f64 / s);
+        }
+        _ => eprintln!("usage: lake_profile gen RAW N | lake_profile run RAW LAKE"),
+    }
+}
