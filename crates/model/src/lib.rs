@@ -20,7 +20,9 @@ pub use click::{Click, Generator};
 pub use config::{Group, IdRange, Loaded, StoreConfig};
 pub use error::{ConfigError, Problem};
 pub use load::{ModelConfig, Syntax};
-pub use realistic::{EventEncoder, EventStream, Manifest, RealisticConfig, RealisticModel, TruthBuilder};
+pub use realistic::{
+    EventEncoder, EventStream, Manifest, RealisticConfig, RealisticModel, TruthBuilder,
+};
 pub use record::{Batch, Encoder, Format};
 pub use schedule::Schedule;
 pub use shard::Shard;
