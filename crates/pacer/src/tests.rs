@@ -9,10 +9,12 @@ use csgen_sinks::{Sink, SinkError, SinkStats};
 
 use super::*;
 
-/// Keeps every click it is sent, with the (paused) time it arrived.
+/// Keeps every click it is sent, with the (paused) time it arrived, and how many it
+/// had at each flush.
 #[derive(Default)]
 struct Recorder {
     clicks: Vec<(Click, tokio::time::Instant)>,
+    flushes: Vec<usize>,
     stats: Arc<SinkStats>,
 }
 
@@ -25,6 +27,7 @@ impl Sink for Recorder {
         Ok(())
     }
     async fn flush(&mut self) -> Result<(), SinkError> {
+        self.flushes.push(self.clicks.len());
         Ok(())
     }
     fn stats(&self) -> &Arc<SinkStats> {
@@ -196,4 +199,47 @@ async fn a_failing_sink_ends_the_run_with_its_error_and_counts() {
         out.next_seq, 1,
         "a continuation never reuses the failed event's id"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backfill_is_flushed_when_it_hands_over_to_live_time() {
+    use csgen_model::{RealisticConfig, realistic::RealisticModel};
+    // 2027-01-15T08:00:00Z; the model's clock follows tokio's paused one.
+    const T0: i64 = 1_800_000_000_000;
+    let base = tokio::time::Instant::now();
+    let plan = TimelinePlan {
+        format: Format::Json,
+        from_ms: T0 - 3_600_000,
+        to_ms: Some(T0),
+        then_live: true,
+        shard: Shard::ALL,
+        count: None,
+        duration: Some(Duration::from_secs(60)),
+        flush_timeout: Duration::from_secs(1),
+        truth: false,
+        clock: Arc::new(move || T0 + base.elapsed().as_millis() as i64),
+    };
+    let model = Arc::new(RealisticModel::new(&RealisticConfig::defaults(), 3));
+    let mut sink = Recorder::default();
+    let (out, _) = run_timeline(model, &mut sink, plan, &Control::new(1.0)).await;
+    assert_eq!(out.reason, StopReason::DurationElapsed);
+    let backfilled = sink.clicks.iter().filter(|(c, _)| c.ts_ms < T0).count();
+    assert!(
+        backfilled > 100,
+        "an hour of the default store: {backfilled}"
+    );
+    assert_eq!(
+        sink.flushes.first(),
+        Some(&backfilled),
+        "the first flush holds exactly the backfill"
+    );
+    let live = &sink.clicks[backfilled..];
+    assert!(!live.is_empty());
+    for (c, at) in live {
+        let due = base + Duration::from_millis((c.ts_ms - T0) as u64);
+        assert!(
+            *at >= due && *at <= due + Duration::from_millis(2),
+            "live event on time"
+        );
+    }
 }

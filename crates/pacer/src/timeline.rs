@@ -2,8 +2,9 @@
 //!
 //! A backfill (`from..to`) emits the range's events as fast as the sink takes them,
 //! slice by slice of simulated time. A live run emits each event when the wall clock
-//! reaches its arrival time. A backfill may hand over to live time (`then_live`). The
-//! ground-truth manifest is built from exactly the events handed to the sink.
+//! reaches its arrival time. A backfill may hand over to live time (`then_live`), after
+//! flushing the sink. The ground-truth manifest is built from exactly the events handed
+//! to the sink.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +94,12 @@ pub async fn run_timeline<S: Sink>(
             }
             if !plan.then_live {
                 break 'run End::at(StopReason::CountReached, emitter.emitted);
+            }
+            // Hand the backfill over whole before going live, so that a lake commits it
+            // now instead of at its next age limit. A flush that takes too long is not
+            // an error here: what it holds is still in flight and flushed at the end.
+            if let Ok(Err(e)) = tokio::time::timeout(plan.flush_timeout, sink.flush()).await {
+                break 'run End::failed(e, emitter.emitted);
             }
         }
         loop {
