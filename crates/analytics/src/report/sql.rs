@@ -1,0 +1,140 @@
+//! The standard reports as plain SQL over the table `events` (the lake, or the part
+//! of it in the asked time range). The same text runs unchanged on DuckDB over
+//! `read_parquet('…/events/*/*/*.parquet', hive_partitioning = true)`: the test suite
+//! and `scripts/bench-report.sh` do exactly that.
+//!
+//! Counts are of the rows the lake holds: a duplicated event (same `event_id`) counts
+//! twice here; `csgen verify` is the place that accounts for duplicates.
+
+/// Events per hour partition, by type, and the hour's active users.
+pub const HOURLY: &str = "\
+SELECT dt, hour,
+       count(*) AS events,
+       count(DISTINCT user_id) AS users,
+       count(*) FILTER (WHERE event_type = 'landing') AS landing,
+       count(*) FILTER (WHERE event_type = 'group_view') AS group_view,
+       count(*) FILTER (WHERE event_type = 'product_view') AS product_view,
+       count(*) FILTER (WHERE event_type = 'add_to_cart') AS add_to_cart,
+       count(*) FILTER (WHERE event_type = 'cart_view') AS cart_view,
+       count(*) FILTER (WHERE event_type = 'checkout') AS checkout,
+       count(*) FILTER (WHERE event_type = 'purchase') AS purchase
+FROM events
+GROUP BY dt, hour
+ORDER BY dt, hour";
+
+/// Daily active users, split into new ones (first seen that day, within the range)
+/// and returning ones (seen on an earlier day).
+pub const DAILY: &str = "\
+WITH user_days AS (
+    SELECT DISTINCT dt, user_id FROM events
+), first_seen AS (
+    SELECT dt, min(dt) OVER (PARTITION BY user_id) AS first_dt FROM user_days
+)
+SELECT dt,
+       count(*) AS users,
+       count(*) FILTER (WHERE dt = first_dt) AS new_users,
+       count(*) FILTER (WHERE dt > first_dt) AS returning_users
+FROM first_seen
+GROUP BY dt
+ORDER BY dt";
+
+/// Clicks per product group: group lists, product pages and adds to cart, the share
+/// of all grouped clicks, and how many users browsed the group.
+pub const GROUPS: &str = "\
+SELECT group_id, group_name,
+       count(*) AS clicks,
+       CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share,
+       count(*) FILTER (WHERE event_type = 'group_view') AS list_views,
+       count(*) FILTER (WHERE event_type = 'product_view') AS product_views,
+       count(*) FILTER (WHERE event_type = 'add_to_cart') AS added_to_cart,
+       count(DISTINCT user_id) AS users
+FROM events
+WHERE group_id IS NOT NULL
+GROUP BY group_id, group_name
+ORDER BY clicks DESC, group_id";
+
+/// The ten most viewed products of each group (ties by product id), with how often
+/// each was added to a cart.
+pub const TOP_PRODUCTS: &str = "\
+WITH per_product AS (
+    SELECT group_id, group_name, product_id,
+           count(*) FILTER (WHERE event_type = 'product_view') AS views,
+           count(*) FILTER (WHERE event_type = 'add_to_cart') AS added_to_cart
+    FROM events
+    WHERE group_id IS NOT NULL AND product_id IS NOT NULL
+      AND event_type IN ('product_view', 'add_to_cart')
+    GROUP BY group_id, group_name, product_id
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY group_id ORDER BY views DESC, product_id) AS product_rank
+    FROM per_product
+)
+SELECT group_id, group_name, product_rank, product_id, views, added_to_cart
+FROM ranked
+WHERE product_rank <= 10
+ORDER BY group_id, product_rank";
+
+/// Sessions by the day they started (the day of their first event), and over the
+/// whole range (the row without a day): length in events and seconds, and bounces
+/// (sessions of a single event).
+pub const SESSIONS: &str = "\
+WITH per_session AS (
+    SELECT session_id,
+           min(dt) AS dt,
+           count(*) AS events,
+           date_part('epoch', max(event_time)) - date_part('epoch', min(event_time)) AS seconds
+    FROM events
+    GROUP BY session_id
+)
+SELECT dt,
+       count(*) AS sessions,
+       count(*) FILTER (WHERE events = 1) AS bounces,
+       CAST(count(*) FILTER (WHERE events = 1) AS DOUBLE) / count(*) AS bounce_rate,
+       avg(events) AS events_per_session,
+       avg(seconds) AS avg_seconds,
+       median(seconds) AS median_seconds
+FROM per_session
+GROUP BY ROLLUP (dt)
+ORDER BY dt NULLS LAST";
+
+/// The purchase funnel over sessions. `sessions`: sessions that reached the step and
+/// every earlier one (in any order); `reached`: sessions that reached the step at all.
+/// `conversion` is from the previous step, `overall` from all sessions. The cart step
+/// is adding to or viewing the cart.
+pub const FUNNEL: &str = "\
+WITH per_session AS (
+    SELECT session_id,
+           bool_or(event_type = 'group_view') AS group_list,
+           bool_or(event_type = 'product_view') AS product,
+           bool_or(event_type IN ('add_to_cart', 'cart_view')) AS cart,
+           bool_or(event_type = 'checkout') AS checkout,
+           bool_or(event_type = 'purchase') AS purchase
+    FROM events
+    GROUP BY session_id
+), totals AS (
+    SELECT count(*) AS all_sessions,
+           count(*) FILTER (WHERE group_list) AS f1,
+           count(*) FILTER (WHERE group_list AND product) AS f2,
+           count(*) FILTER (WHERE group_list AND product AND cart) AS f3,
+           count(*) FILTER (WHERE group_list AND product AND cart AND checkout) AS f4,
+           count(*) FILTER (WHERE group_list AND product AND cart AND checkout AND purchase) AS f5,
+           count(*) FILTER (WHERE group_list) AS r1,
+           count(*) FILTER (WHERE product) AS r2,
+           count(*) FILTER (WHERE cart) AS r3,
+           count(*) FILTER (WHERE checkout) AS r4,
+           count(*) FILTER (WHERE purchase) AS r5
+    FROM per_session
+), steps AS (
+    SELECT step, name,
+           CASE step WHEN 0 THEN all_sessions WHEN 1 THEN f1 WHEN 2 THEN f2
+                     WHEN 3 THEN f3 WHEN 4 THEN f4 ELSE f5 END AS sessions,
+           CASE step WHEN 0 THEN all_sessions WHEN 1 THEN r1 WHEN 2 THEN r2
+                     WHEN 3 THEN r3 WHEN 4 THEN r4 ELSE r5 END AS reached
+    FROM totals
+    CROSS JOIN (VALUES (0, 'session'), (1, 'group list'), (2, 'product'),
+                       (3, 'cart'), (4, 'checkout'), (5, 'purchase')) AS names (step, name)
+)
+SELECT step, name, sessions, reached,
+       CAST(sessions AS DOUBLE) / nullif(lag(sessions) OVER (ORDER BY step), 0) AS conversion,
+       CAST(sessions AS DOUBLE) / nullif(first_value(sessions) OVER (ORDER BY step), 0) AS overall
+FROM steps
+ORDER BY step";
