@@ -176,14 +176,14 @@ impl StoreConfig {
         }
         // `poll-server-status-change` only set the original's burst interval; csgen paces
         // smoothly, so the key is accepted (old files carry it) and checked, but not used.
-        if let Some(e) = props.get(KEY_POLL) {
-            if e.value.trim().parse::<f64>().is_err() {
-                r.problems.push(Problem::at(
-                    KEY_POLL,
-                    Some(e.line),
-                    "not a number of seconds",
-                ));
-            }
+        if let Some(e) = props.get(KEY_POLL)
+            && e.value.trim().parse::<f64>().is_err()
+        {
+            r.problems.push(Problem::at(
+                KEY_POLL,
+                Some(e.line),
+                "not a number of seconds",
+            ));
         }
         for (key, entry) in props.iter() {
             match classify(key, group_count) {

@@ -10,6 +10,10 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
+use std::fmt::Display;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Settings for [`crate::SinkSpec::build_with`] that do not belong in the spec string.
@@ -70,4 +74,36 @@ pub async fn load(options: &BuildOptions) -> Result<SdkConfig, String> {
             .build());
     }
     Err("no AWS region configured: set AWS_REGION (or a region in the AWS profile)".into())
+}
+
+/// The configuration of a sink's client: [`load`], with the SDK's own retries off (the
+/// sink retries exactly the failed records) and a deadline on every attempt.
+pub(crate) async fn load_for_sink(options: &BuildOptions) -> Result<SdkConfig, String> {
+    Ok(load(options)
+        .await?
+        .into_builder()
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .build())
+}
+
+/// The message when the start-up check that a `kind` (e.g. "delivery stream") named
+/// `name` exists fails: a missing one is said plainly, anything else with the SDK's
+/// error context.
+pub(crate) fn existence_check_failed(
+    kind: &str,
+    name: &str,
+    not_found: bool,
+    error: impl Display,
+) -> String {
+    if not_found {
+        format!("{kind} {name:?} not found (ResourceNotFoundException)")
+    } else {
+        format!("cannot describe {kind} {name:?}: {error}")
+    }
 }

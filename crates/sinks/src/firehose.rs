@@ -11,13 +11,11 @@ use std::sync::Arc;
 
 use aws_sdk_firehose::Client;
 use aws_sdk_firehose::config::http::HttpResponse;
-use aws_sdk_firehose::config::retry::RetryConfig;
-use aws_sdk_firehose::config::timeout::TimeoutConfig;
 use aws_sdk_firehose::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_firehose::operation::put_record_batch::{PutRecordBatchError, PutRecordBatchOutput};
 use aws_sdk_firehose::primitives::Blob;
 
-use crate::aws::{ATTEMPT_TIMEOUT, BuildOptions, CONNECT_TIMEOUT};
+use crate::aws::{BuildOptions, existence_check_failed};
 use crate::batcher::{Engine, Limits, PutApi, Record};
 use crate::retry::{CallFailure, RecordOutcome, classify_code};
 use crate::stream_options::StreamOptions;
@@ -50,32 +48,19 @@ impl FirehoseSink {
             target: format!("firehose:{name}"),
             message,
         };
-        let sdk = crate::aws::load(build).await.map_err(fatal)?;
-        let config = aws_sdk_firehose::config::Builder::from(&sdk)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .build(),
-            )
-            .build();
-        let client = Client::from_conf(config);
+        let sdk = crate::aws::load_for_sink(build).await.map_err(fatal)?;
+        let client = Client::new(&sdk);
         if let Err(e) = client
             .describe_delivery_stream()
             .delivery_stream_name(name)
             .send()
             .await
         {
-            let message = match e.as_service_error() {
-                Some(se) if se.is_resource_not_found_exception() => {
-                    format!("delivery stream {name:?} not found (ResourceNotFoundException)")
-                }
-                _ => format!(
-                    "cannot describe delivery stream {name:?}: {}",
-                    DisplayErrorContext(&e)
-                ),
-            };
+            let not_found = e
+                .as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception());
+            let message =
+                existence_check_failed("delivery stream", name, not_found, DisplayErrorContext(&e));
             return Err(fatal(message));
         }
         Ok(Self::with_client(client, name, options, build.seed()))

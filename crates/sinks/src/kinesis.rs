@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::config::http::HttpResponse;
-use aws_sdk_kinesis::config::retry::RetryConfig;
-use aws_sdk_kinesis::config::timeout::TimeoutConfig;
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::primitives::Blob;
@@ -20,7 +18,7 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::aws::{ATTEMPT_TIMEOUT, BuildOptions, CONNECT_TIMEOUT};
+use crate::aws::{BuildOptions, existence_check_failed};
 use crate::batcher::{Engine, Limits, PutApi, Record};
 use crate::retry::{CallFailure, RecordOutcome, classify_code};
 use crate::stream_options::{PartitionKey, StreamOptions};
@@ -59,32 +57,19 @@ impl KinesisSink {
             target: target.clone(),
             message,
         };
-        let sdk = crate::aws::load(build).await.map_err(&fatal)?;
-        let config = aws_sdk_kinesis::config::Builder::from(&sdk)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .build(),
-            )
-            .build();
-        let client = Client::from_conf(config);
+        let sdk = crate::aws::load_for_sink(build).await.map_err(&fatal)?;
+        let client = Client::new(&sdk);
         if let Err(e) = client
             .describe_stream_summary()
             .stream_name(stream)
             .send()
             .await
         {
-            let message = match e.as_service_error() {
-                Some(se) if se.is_resource_not_found_exception() => {
-                    format!("stream {stream:?} not found (ResourceNotFoundException)")
-                }
-                _ => format!(
-                    "cannot describe stream {stream:?}: {}",
-                    DisplayErrorContext(&e)
-                ),
-            };
+            let not_found = e
+                .as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception());
+            let message =
+                existence_check_failed("stream", stream, not_found, DisplayErrorContext(&e));
             return Err(fatal(message));
         }
         Ok(Self::with_client(client, stream, options, build.seed()))

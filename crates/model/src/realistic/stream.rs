@@ -89,10 +89,10 @@ impl<'m> EventStream<'m> {
         while step < limit {
             step = (step + SLOT_MS).min(limit);
             self.open_until(step);
-            if let Some(e) = self.pending.get(self.head) {
-                if e.arrival_ms < step {
-                    return Some(e.arrival_ms);
-                }
+            if let Some(e) = self.pending.get(self.head)
+                && e.arrival_ms < step
+            {
+                return Some(e.arrival_ms);
             }
         }
         None
