@@ -3,11 +3,13 @@
 //! The original's routes and answers (`/info`, `/status`, `/start`, `/stop` with
 //! `?token=`, an HTML page at `/`, "Not Found. Use /info …" for anything else), plus
 //! `POST` forms with `Authorization: Bearer`, `/rate` to change the rate while running,
-//! and `/metrics` in Prometheus text format. [`app`] builds the router (tests drive it
-//! with `oneshot`); [`serve`] runs it on a listener until a shutdown future resolves.
+//! `/metrics` in Prometheus text format, and the [`dashboard`]. [`app`] builds the
+//! router (tests drive it with `oneshot`); [`serve`] runs it on a listener until a
+//! shutdown future resolves.
 
 pub mod auth;
 pub mod control;
+pub mod dashboard;
 mod metrics;
 
 use std::future::Future;
@@ -24,6 +26,7 @@ use serde_json::json;
 
 pub use auth::Token;
 pub use control::{Clock, Controller, State as RunState, Status, TransitionError, system_clock};
+pub use dashboard::{ReportCache, ReportError, ReportFuture, ReportSource};
 
 /// The original's answer to an unknown path.
 pub const NOT_FOUND: &str = "Not Found. Use /info for information.";
@@ -32,6 +35,28 @@ pub const NOT_FOUND: &str = "Not Found. Use /info for information.";
 pub struct AppState<S> {
     pub controller: Arc<Controller<S>>,
     pub token: Token,
+    /// The dashboard's reports, when the run writes to a store that has them.
+    pub reports: Option<Arc<ReportCache>>,
+}
+
+impl<S> AppState<S> {
+    /// A state with no reports; see [`AppState::with_reports`].
+    pub fn new(controller: Arc<Controller<S>>, token: Token) -> Self {
+        Self {
+            controller,
+            token,
+            reports: None,
+        }
+    }
+
+    /// Serves `source`'s reports on the dashboard, cached for [`ReportCache::DEFAULT_TTL`].
+    pub fn with_reports(mut self, source: Arc<dyn ReportSource>) -> Self {
+        self.reports = Some(Arc::new(ReportCache::new(
+            source,
+            ReportCache::DEFAULT_TTL,
+        )));
+        self
+    }
 }
 
 impl<S> Clone for AppState<S> {
@@ -39,6 +64,7 @@ impl<S> Clone for AppState<S> {
         Self {
             controller: self.controller.clone(),
             token: self.token.clone(),
+            reports: self.reports.clone(),
         }
     }
 }
@@ -53,6 +79,7 @@ pub fn app<S: Sink + 'static>(state: AppState<S>) -> Router {
         .route("/stop", get(stop::<S>).post(stop::<S>))
         .route("/rate", get(rate::<S>).post(rate::<S>))
         .route("/metrics", get(metrics::<S>))
+        .merge(dashboard::routes::<S>())
         .fallback(not_found)
         .with_state(state)
 }
@@ -112,10 +139,12 @@ async fn info() -> Json<serde_json::Value> {
     Json(json!({
         "info": "csgen clickstream generator. Control generation with /start, /stop and /status \
                  (token as ?token= or Authorization: Bearer); change the rate with /rate?rate=R; \
-                 Prometheus metrics at /metrics; see / for details.",
+                 Prometheus metrics at /metrics; live counters and report charts at \
+                 /dashboard; see / for details.",
         "name": "csgen",
         "version": env!("CARGO_PKG_VERSION"),
-        "routes": ["/", "/info", "/status", "/start", "/stop", "/rate", "/metrics"],
+        "routes": ["/", "/info", "/status", "/start", "/stop", "/rate", "/metrics",
+                   "/dashboard", "/api/status", "/api/reports"],
     }))
 }
 
@@ -210,10 +239,7 @@ mod tests {
             Duration::from_secs(5),
             Arc::new(|| 0),
         );
-        app(AppState {
-            controller: Arc::new(controller),
-            token: Token::from_plain("t"),
-        })
+        app(AppState::new(Arc::new(controller), Token::from_plain("t")))
     }
 
     async fn call(

@@ -56,10 +56,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             a.stream.flush_timeout,
             system_clock(),
         ));
-        let state = AppState {
-            controller: controller.clone(),
-            token: token.token,
-        };
+        let state = AppState::new(controller.clone(), token.token);
         if let Some(generated) = token.generated {
             // Shown once to the operator who started the server; never logged.
             eprintln!("csgen: control token (generated, set CS_TOKEN to choose one): {generated}");
