@@ -10,6 +10,7 @@ pub mod output;
 pub mod query;
 mod range;
 pub mod report;
+pub mod verify;
 
 pub use error::AnalyticsError;
 pub use lake::{EventFile, Lake};
