@@ -20,8 +20,20 @@ fi
 # 127.0.0.1 only (the stock CLI binds every interface). leveldown (persistence for the
 # kill-and-restart test) ships prebuilt binaries: no compiler or download is needed.
 # The Firehose tests use moto_server from the venv above.
-if [ ! -d tools/node/node_modules/kinesalite ] || [ ! -d tools/node/node_modules/leveldown ]; then
+# playwright-core (same package.json) drives Chromium for the dashboard test; unlike
+# the `playwright` package it downloads no browser.
+if [ ! -d tools/node/node_modules/kinesalite ] || [ ! -d tools/node/node_modules/leveldown ] \
+   || [ ! -d tools/node/node_modules/playwright-core ]; then
   (cd tools/node && npm ci --no-audit --no-fund)
 fi
 node -e "require('$PWD/tools/node/node_modules/leveldown')" \
   || { echo "leveldown did not load: kinesalite cannot persist" >&2; exit 1; }
+
+# --- chromium (Debian): the headless browser that checks /dashboard. ---
+# crates/cli/tests/it/dashboard.rs runs tools/node/dashboard-check.js against it.
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi

@@ -58,7 +58,7 @@ function draw(name, labels, datasets) {
   const { figure, chart: c } = charts[name];
   c.data.labels = labels;
   datasets.forEach((d, i) => {
-    const colour = d.colours || PALETTE[i % PALETTE.length];
+    const colour = d.colour || PALETTE[i % PALETTE.length];
     Object.assign(d, { backgroundColor: d.backgroundColor || colour, borderColor: d.borderColor || colour });
   });
   c.data.datasets = datasets;
@@ -97,7 +97,11 @@ function setupCharts() {
     data: { labels: [], datasets: [] },
     options: { elements: { point: { radius: 2 } }, scales: { y: { beginAtZero: true } }, ...noLegend },
   });
-  chart("returning", { type: "doughnut", data: { labels: [], datasets: [] } });
+  chart("returning", {
+    type: "bar",
+    data: { labels: [], datasets: [] },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+  });
 }
 
 // ---- live counters --------------------------------------------------------------------
@@ -147,15 +151,92 @@ function showReports(body) {
     const { labels, datasets } = view(r);
     draw(name, labels, datasets);
   }
-  for (const [name, value] of Object.entries(TILES(r))) {
+  for (const [name, value] of Object.entries(tiles(r))) {
     setText(document.querySelector(`[data-report="${name}"]`), value);
   }
   document.body.dataset.reportsMs = String(body.elapsed_ms);
 }
 
-// How each chart reads the reports JSON (csgen_analytics::Reports).
-const VIEWS = {};
-const TILES = () => ({});
+// How each chart reads the reports JSON (csgen_analytics::Reports; the row types are
+// in crates/analytics/src/report/rows.rs).
+const HOURS_SHOWN = 72;
+const TOP_PRODUCTS = 10;
+const EVENT_TYPES = ["landing", "group_view", "product_view", "add_to_cart", "cart_view", "checkout", "purchase"];
+const groupName = (row) => row.group_name ?? `group ${row.group_id}`;
+// One colour per product group, the same in every chart.
+const groupColour = (r, id) => {
+  const ids = r.groups.map((g) => g.group_id).sort((a, b) => a - b);
+  return PALETTE[Math.max(0, ids.indexOf(id)) % PALETTE.length];
+};
+const hourLabel = (row) => `${row.dt.slice(5)} ${String(row.hour).padStart(2, "0")}h`;
+
+const VIEWS = {
+  hourly(r) {
+    const rows = r.hourly.slice(-HOURS_SHOWN);
+    const datasets = EVENT_TYPES
+      .filter((t) => rows.some((row) => row[t] > 0))
+      .map((t) => ({ label: t, data: rows.map((row) => row[t]), colour: PALETTE[EVENT_TYPES.indexOf(t)] }));
+    return { labels: rows.map(hourLabel), datasets };
+  },
+  groups(r) {
+    return {
+      labels: r.groups.map(groupName),
+      datasets: [{
+        label: "clicks",
+        data: r.groups.map((g) => g.clicks),
+        backgroundColor: r.groups.map((g) => groupColour(r, g.group_id)),
+      }],
+    };
+  },
+  funnel(r) {
+    return {
+      labels: r.funnel.map((f) => f.name),
+      datasets: [{
+        label: "sessions",
+        data: r.funnel.map((f) => f.sessions),
+        notes: r.funnel.map((f) => f.conversion == null ? "" : `${percent(f.conversion)} of the step before`),
+      }],
+    };
+  },
+  products(r) {
+    const rows = [...r.top_products].sort((a, b) => b.views - a.views).slice(0, TOP_PRODUCTS);
+    return {
+      labels: rows.map((p) => `${groupName(p)} · ${p.product_id}`),
+      datasets: [{
+        label: "product views",
+        data: rows.map((p) => p.views),
+        backgroundColor: rows.map((p) => groupColour(r, p.group_id)),
+      }],
+    };
+  },
+  active(r) {
+    const rows = r.hourly.slice(-HOURS_SHOWN);
+    return { labels: rows.map(hourLabel), datasets: [{ label: "users", data: rows.map((row) => row.users), borderWidth: 2 }] };
+  },
+  returning(r) {
+    return {
+      labels: r.daily.map((d) => d.dt),
+      datasets: [
+        { label: "new", data: r.daily.map((d) => d.new_users) },
+        { label: "returning", data: r.daily.map((d) => d.returning_users) },
+      ],
+    };
+  },
+};
+
+function tiles(r) {
+  const total = r.sessions.find((s) => s.dt == null);
+  const last = r.funnel[r.funnel.length - 1];
+  const latest = r.daily[r.daily.length - 1];
+  return {
+    events: fmt.format(r.hourly.reduce((n, h) => n + h.events, 0)),
+    users: latest ? fmt.format(latest.users) : "–",
+    sessions: total ? fmt.format(total.sessions) : "0",
+    session_length: total ? duration(total.avg_seconds) : "–",
+    bounce_rate: total ? percent(total.bounce_rate) : "–",
+    conversion: last ? percent(last.overall) : "–",
+  };
+}
 
 // ---- polling --------------------------------------------------------------------------
 

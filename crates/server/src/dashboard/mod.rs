@@ -32,7 +32,10 @@ pub(crate) fn routes<S: Sink + 'static>() -> Router<AppState<S>> {
         .route("/dashboard/app.js", get(|| asset(JS, APP_JS)))
         .route("/dashboard/app.css", get(|| asset(CSS, APP_CSS)))
         .route("/dashboard/chart.umd.min.js", get(|| asset(JS, CHART_JS)))
-        .route("/dashboard/chart.js-LICENSE.md", get(|| asset(TEXT, CHART_LICENSE)))
+        .route(
+            "/dashboard/chart.js-LICENSE.md",
+            get(|| asset(TEXT, CHART_LICENSE)),
+        )
         .route("/api/status", get(live::<S>))
         .route("/api/reports", get(reports::<S>))
 }

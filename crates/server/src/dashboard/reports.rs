@@ -37,10 +37,14 @@ pub trait ReportSource: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// Reuses a computed answer for `ttl`; one computation at a time.
+/// Reuses a computed answer for `ttl`, or for [`ReportCache::COST_FACTOR`] times as
+/// long as it took to compute if that is longer, so that on a big lake the reports
+/// take a bounded share of the machine however many pages poll; one computation at a
+/// time.
 pub struct ReportCache {
     source: Arc<dyn ReportSource>,
     ttl: Duration,
+    /// When the last answer expires, and the answer.
     last: Mutex<Option<(Instant, Bytes)>>,
 }
 
@@ -48,6 +52,8 @@ impl ReportCache {
     /// Long enough that many tabs polling every few seconds cost one query run;
     /// short enough that the charts follow the lake's commits.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(4);
+    /// An answer that took `t` to compute is kept at least `COST_FACTOR × t`.
+    pub const COST_FACTOR: u32 = 4;
 
     pub fn new(source: Arc<dyn ReportSource>, ttl: Duration) -> Self {
         Self {
@@ -65,21 +71,23 @@ impl ReportCache {
     /// time-to-live. Errors are not cached: the next request tries again.
     pub async fn get(&self) -> Result<Bytes, ReportError> {
         let mut last = self.last.lock().await;
-        if let Some((at, body)) = last.as_ref() {
-            if at.elapsed() < self.ttl {
-                return Ok(body.clone());
-            }
+        if let Some((expires, body)) = last.as_ref()
+            && Instant::now() < *expires
+        {
+            return Ok(body.clone());
         }
         let started = Instant::now();
         let reports = self.source.reports().await?;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        let elapsed = started.elapsed();
+        let elapsed_ms = elapsed.as_secs_f64() * 1e3;
         tracing::debug!(elapsed_ms, "dashboard reports computed");
         let body = Bytes::from(serde_json::to_vec(&serde_json::json!({
             "source": self.source.describe(),
             "elapsed_ms": elapsed_ms.round(),
             "reports": reports,
         }))?);
-        *last = Some((Instant::now(), body.clone()));
+        let keep = self.ttl.max(elapsed * Self::COST_FACTOR);
+        *last = Some((Instant::now() + keep, body.clone()));
         Ok(body)
     }
 }
@@ -90,15 +98,20 @@ mod tests {
 
     use super::*;
 
-    /// Counts computations; each takes 50 ms of (paused) time.
-    #[derive(Default)]
-    struct Counting(AtomicU64);
+    /// Counts computations; each takes the given (paused) time.
+    struct Counting(AtomicU64, Duration);
+
+    impl Counting {
+        fn taking(d: Duration) -> Arc<Self> {
+            Arc::new(Self(AtomicU64::new(0), d))
+        }
+    }
 
     impl ReportSource for Counting {
         fn reports(&self) -> ReportFuture<'_> {
             Box::pin(async {
                 let n = self.0.fetch_add(1, SeqCst) + 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(self.1).await;
                 Ok(serde_json::json!({ "run": n }))
             })
         }
@@ -116,7 +129,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_requests_share_one_computation_until_the_ttl_passes() {
-        let source = Arc::new(Counting::default());
+        let source = Counting::taking(Duration::from_millis(50));
         let cache = Arc::new(ReportCache::new(source.clone(), Duration::from_secs(4)));
         let tabs: Vec<_> = (0..8)
             .map(|_| {
@@ -132,6 +145,19 @@ mod tests {
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(run_of(&cache.get().await.unwrap()), 2, "stale: recomputed");
         assert_eq!(source.0.load(SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_computation_is_kept_longer() {
+        let cache = ReportCache::new(
+            Counting::taking(Duration::from_secs(2)),
+            Duration::from_secs(4),
+        );
+        assert_eq!(run_of(&cache.get().await.unwrap()), 1);
+        tokio::time::advance(Duration::from_secs(7)).await;
+        assert_eq!(run_of(&cache.get().await.unwrap()), 1, "kept 4 x 2 s");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(run_of(&cache.get().await.unwrap()), 2);
     }
 
     struct Failing;
