@@ -40,6 +40,10 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Print the Glue/Athena CREATE EXTERNAL TABLE statement for a lake.
     Ddl(DdlArgs),
+    /// Run SQL over a lake: table `events`, with partition columns dt (DATE) and hour (INT).
+    Query(QueryArgs),
+    /// Print the standard reports over a lake, as text tables or JSON.
+    Report(ReportArgs),
     /// Read a control token on stdin and print the config line with its SHA-256 digest.
     TokenHash,
 }
@@ -180,6 +184,52 @@ pub struct DdlArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// The lake: a folder or s3://BUCKET/PREFIX (lake: prefix optional).
+    #[arg(long, value_parser = parse_lake)]
+    pub lake: LakeSpec,
+
+    /// The query, e.g. "SELECT event_type, count(*) FROM events WHERE dt = '2026-11-01' GROUP BY 1".
+    pub sql: String,
+
+    /// Output: table (aligned text), csv (with a header) or json (an array of objects).
+    #[arg(long, default_value = "table", value_parser = parse_output)]
+    pub format: csgen_analytics::output::Format,
+
+    /// Then print on stderr how many rows, how long, and which files and partitions were
+    /// read (a filter on dt/hour reads only those partitions' files).
+    #[arg(long)]
+    pub stats: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The lake: a folder or s3://BUCKET/PREFIX (lake: prefix optional).
+    #[arg(long, value_parser = parse_lake, required_unless_present = "sql")]
+    pub lake: Option<LakeSpec>,
+
+    /// Only hour partitions from this time (2026-11-01 or RFC 3339, UTC; rounded down to the hour).
+    #[arg(long, value_name = "TIME", value_parser = parse_utc)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Only hour partitions that start before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_utc)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Print the reports as one JSON document (the dashboard's format).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the reports' SQL instead of running them (with --json: as JSON).
+    #[arg(long)]
+    pub sql: bool,
+
+    /// Print on stderr how long each report took.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub stream: StreamArgs,
@@ -207,6 +257,16 @@ fn parse_source(s: &str) -> Result<SourceSpec, String> {
 
 fn parse_lake(s: &str) -> Result<LakeSpec, String> {
     s.strip_prefix("lake:").unwrap_or(s).parse()
+}
+
+fn parse_output(s: &str) -> Result<csgen_analytics::output::Format, String> {
+    s.parse()
+}
+
+fn parse_utc(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_time(s).and_then(|ms| {
+        chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{s:?} is out of range"))
+    })
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -251,7 +311,7 @@ mod tests {
     fn help_snapshots() {
         let mut cmd = Args::command().term_width(100);
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
-        for sub in ["generate", "serve", "check", "enrich", "ddl"] {
+        for sub in ["generate", "serve", "check", "enrich", "ddl", "query", "report"] {
             let mut s = cmd
                 .find_subcommand_mut(sub)
                 .unwrap()

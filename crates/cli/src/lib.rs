@@ -23,6 +23,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Check(a) => cmd::check::run(a),
         Command::Enrich(a) => cmd::enrich::run(a),
         Command::Ddl(a) => cmd::ddl::run(a),
+        Command::Query(a) => cmd::query::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::TokenHash => cmd::token_hash::run(),
     }
 }
@@ -30,7 +32,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// The exit status for an error: 2 for bad usage or configuration, 1 otherwise.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e.chain().any(|c| {
-        c.is::<UsageError>() || c.is::<csgen_model::ConfigError>() || c.is::<csgen_model::Problem>()
+        c.is::<UsageError>()
+            || c.is::<csgen_model::ConfigError>()
+            || c.is::<csgen_model::Problem>()
+            || c.downcast_ref::<csgen_analytics::AnalyticsError>()
+                .is_some_and(|e| e.is_usage())
     });
     if usage { 2 } else { 1 }
 }

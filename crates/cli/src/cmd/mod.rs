@@ -4,6 +4,8 @@ pub mod check;
 pub mod ddl;
 pub mod enrich;
 pub mod generate;
+pub mod query;
+pub mod report;
 pub mod serve;
 pub mod token_hash;
 

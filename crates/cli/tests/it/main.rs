@@ -1,5 +1,6 @@
 //! End-to-end tests of the `csgen` binary: real processes, real sockets on 127.0.0.1.
 
+mod analytics;
 mod generate;
 mod pipeline;
 mod serve;

@@ -1,0 +1,7 @@
+//! Integration tests of csgen-analytics over a real lake written by the pipeline:
+//! SQL and partition pruning, and every standard report, snapshotted and checked
+//! against DuckDB on the same files.
+
+mod query;
+mod report;
+mod support;

@@ -1,0 +1,201 @@
+//! The standard reports over the fixed-seed lake: snapshots of the text tables,
+//! internal consistency, and every report checked row by row against DuckDB running
+//! the same SQL on the same files.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use csgen_analytics::report::{self, REPORTS, text};
+use csgen_analytics::{Lake, Reports, TimeRange};
+use serde_json::Value;
+
+use crate::support::{lake, python, repo_root};
+
+fn reports(range: Option<TimeRange>) -> Reports {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let lake = Lake::open(lake().to_str().unwrap()).await.unwrap();
+        report::reports(&lake, range).await.unwrap()
+    })
+}
+
+fn morning() -> TimeRange {
+    TimeRange::new(
+        "2026-11-02T06:30:00Z".parse().ok(),
+        "2026-11-03T00:00:00Z".parse().ok(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn report_text_snapshot() {
+    insta::assert_snapshot!(text::render(&reports(None)));
+}
+
+#[test]
+fn report_text_snapshot_of_a_range() {
+    insta::assert_snapshot!(text::render(&reports(Some(morning()))));
+}
+
+#[test]
+fn reports_agree_with_each_other_and_with_plain_counts() {
+    let r = reports(None);
+    let events: u64 = r.hourly.iter().map(|h| h.events).sum();
+    let by_type: u64 = r
+        .hourly
+        .iter()
+        .map(|h| {
+            h.landing
+                + h.group_view
+                + h.product_view
+                + h.add_to_cart
+                + h.cart_view
+                + h.checkout
+                + h.purchase
+        })
+        .sum();
+    assert_eq!(by_type, events, "every event has one of the seven types");
+    assert_eq!(r.hourly.len(), 48, "two days of hours");
+    for d in &r.daily {
+        assert_eq!(d.users, d.new_users + d.returning_users, "{d:?}");
+    }
+    assert_eq!(
+        r.daily[0].returning_users, 0,
+        "nobody returns on the first day"
+    );
+    assert!(r.daily[1].returning_users > 0);
+    let share: f64 = r.groups.iter().map(|g| g.share).sum();
+    assert!((share - 1.0).abs() < 1e-9, "{share}");
+    let total = r.sessions.last().unwrap();
+    assert_eq!(total.dt, None, "the last sessions row is the whole range");
+    let per_day: u64 = r
+        .sessions
+        .iter()
+        .filter(|s| s.dt.is_some())
+        .map(|s| s.sessions)
+        .sum();
+    assert_eq!(per_day, total.sessions);
+    assert_eq!(r.funnel[0].sessions, total.sessions);
+    for w in r.funnel.windows(2) {
+        assert!(
+            w[1].sessions <= w[0].sessions && w[1].sessions <= w[1].reached,
+            "{w:?}"
+        );
+    }
+    assert!(r.funnel[5].sessions > 0, "some sessions buy");
+    for p in r.top_products.chunk_by(|a, b| a.group_id == b.group_id) {
+        assert!(p.len() <= 10);
+        assert!(p.windows(2).all(|w| w[0].views >= w[1].views));
+    }
+    // The JSON the dashboard reads: one key per report, plus the range.
+    let json = serde_json::to_value(&r).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for report in &REPORTS {
+        assert!(keys.contains(&report.name), "{keys:?}");
+    }
+}
+
+#[test]
+fn a_range_reads_only_its_partitions() {
+    let r = reports(Some(morning()));
+    assert_eq!(
+        r.hourly.first().map(|h| (h.dt.as_str(), h.hour)),
+        Some(("2026-11-02", 6))
+    );
+    assert_eq!(
+        r.hourly.last().map(|h| (h.dt.as_str(), h.hour)),
+        Some(("2026-11-02", 23))
+    );
+    assert_eq!(r.daily.len(), 1);
+}
+
+/// Every report, on DuckDB, over the same files and range.
+fn duckdb(range: Option<&TimeRange>) -> Option<Value> {
+    let py = python()?;
+    let request = serde_json::json!({
+        "lake": lake(),
+        "range_predicate": range.and_then(TimeRange::sql_predicate),
+        "reports": REPORTS,
+    });
+    let mut child = Command::new(py)
+        .arg(repo_root().join("tools/python/report_duckdb.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(answer["reports"].clone())
+}
+
+/// Equal as JSON, numbers within a relative 1e-9 (the engines sum floats in
+/// different orders).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            // Arrow's JSON leaves null columns out; DuckDB writes them as null.
+            let keys = x.keys().chain(y.keys());
+            keys.into_iter().all(|k| {
+                same(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                )
+            })
+        }
+        _ => a == b,
+    }
+}
+
+fn check_against_duckdb(range: Option<TimeRange>) {
+    let Some(duck) = duckdb(range.as_ref()) else {
+        return;
+    };
+    let ours = serde_json::to_value(reports(range)).unwrap();
+    for report in &REPORTS {
+        let (a, b) = (&ours[report.name], &duck[report.name]);
+        assert!(
+            a.as_array().is_some_and(|rows| !rows.is_empty()),
+            "{}: no rows",
+            report.name
+        );
+        if !same(a, b) {
+            panic!(
+                "report {} differs from DuckDB's\ncsgen:  {a}\nDuckDB: {b}",
+                report.name
+            );
+        }
+    }
+}
+
+#[test]
+fn every_report_matches_duckdb() {
+    check_against_duckdb(None);
+}
+
+#[test]
+fn every_report_over_a_range_matches_duckdb() {
+    check_against_duckdb(Some(morning()));
+}

@@ -1,0 +1,124 @@
+//! A small fixed-seed lake, built once per test run with the realistic model and the
+//! pipeline's own enrich and lake writer, and DuckDB (PyPI, in `.venv`) as the
+//! independent engine the reports are checked against.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use csgen_model::{
+    Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
+};
+use csgen_pipeline::{Counters, LakeSpec, RunOptions, SourceSpec};
+
+/// 2026-11-02T00:00:00Z, a Monday.
+pub const FROM_MS: i64 = 1_793_577_600_000;
+const HOUR_MS: i64 = 3_600_000;
+/// Two days: enough for returning users and sessions across midnight.
+pub const HOURS: i64 = 48;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The example store, smaller: 2,000 customers and 1,500 sessions a day
+/// (about 13,000 events over the two days), with its faults on.
+pub fn config() -> RealisticConfig {
+    let text = std::fs::read_to_string(repo_root().join("examples/store.toml")).unwrap();
+    let text = text
+        .replace("sessions_per_day = 20000", "sessions_per_day = 1500")
+        .replace("count = 10000", "count = 2000");
+    RealisticConfig::from_toml(&text).expect("the example config is valid")
+}
+
+/// The test lake (built on first use; shared by every test of this binary).
+pub fn lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| {
+        let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_lakes(scratch);
+        let dir = scratch.join(format!("{PREFIX}{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = dir.join("raw.jsonl");
+        write_raw(&raw);
+        let root = dir.join("lake");
+        // On a thread of its own: callers may be inside a runtime already.
+        let lake = root.clone();
+        std::thread::spawn(move || build_lake(&raw, &lake))
+            .join()
+            .unwrap();
+        root
+    })
+}
+
+fn build_lake(raw: &Path, root: &Path) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = LakeSpec::Local(root.to_owned()).store().unwrap();
+        let config = config();
+        csgen_pipeline::run(
+            &SourceSpec::File(raw.to_owned()),
+            store,
+            &config.store,
+            &RunOptions::default(),
+            Arc::new(Counters::default()),
+            || FROM_MS + HOURS * HOUR_MS,
+            std::future::pending(),
+        )
+        .await
+        .expect("the lake is written");
+    });
+}
+
+const PREFIX: &str = "analytics-it-lake-";
+
+/// Statics are never dropped, so each run's lake stays behind; remove those of
+/// test processes that have exited.
+fn remove_stale_lakes(scratch: &Path) {
+    let Ok(entries) = std::fs::read_dir(scratch) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix(PREFIX)
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The raw records of the two days, in the order a backfill emits them.
+fn write_raw(path: &Path) {
+    let model = RealisticModel::new(&config(), 7);
+    let mut stream = EventStream::new(&model, Shard::ALL, FROM_MS);
+    let mut encoder = EventEncoder::new(Format::Json, &model);
+    let mut batch = Batch::default();
+    let mut events = Vec::new();
+    for hour in 1..=HOURS {
+        events.clear();
+        stream.fill_until(FROM_MS + hour * HOUR_MS, &mut events);
+        for e in &events {
+            encoder.push(&model, e, &mut batch);
+        }
+    }
+    std::fs::write(path, &batch.data).unwrap();
+}
+
+/// `.venv/bin/python` with duckdb importable; `None` (or a panic under CI) otherwise.
+pub fn python() -> Option<PathBuf> {
+    let py = repo_root().join(".venv/bin/python");
+    let ok = py.exists()
+        && std::process::Command::new(&py)
+            .args(["-c", "import duckdb"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    let what = "duckdb in .venv (run scripts/setup.sh)";
+    if std::env::var_os("CI").is_some_and(|v| v == "true") {
+        panic!("{what} is missing; in CI it must be there");
+    }
+    eprintln!("skipping: {what} is missing");
+    None
+}
