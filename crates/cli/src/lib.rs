@@ -5,6 +5,7 @@ mod args;
 mod cmd;
 mod config;
 mod logging;
+mod reports;
 mod sink;
 
 pub use args::{Args, Command};

@@ -43,6 +43,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
 
     runtime()?.block_on(async move {
         let sink = spec.open(&config, &build).await?;
+        let reports = crate::reports::LakeReports::of_sink(&spec, &sink);
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
             .with_context(|| format!("cannot listen on {}", a.bind))?;
@@ -56,7 +57,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             a.stream.flush_timeout,
             system_clock(),
         ));
-        let state = AppState::new(controller.clone(), token.token);
+        let mut state = AppState::new(controller.clone(), token.token);
+        if let Some(reports) = reports {
+            state = state.with_reports(reports);
+        }
         if let Some(generated) = token.generated {
             // Shown once to the operator who started the server; never logged.
             eprintln!("csgen: control token (generated, set CS_TOKEN to choose one): {generated}");
