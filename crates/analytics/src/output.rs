@@ -29,9 +29,7 @@ impl FromStr for Format {
             "table" => Ok(Self::Table),
             "csv" => Ok(Self::Csv),
             "json" => Ok(Self::Json),
-            _ => Err(format!(
-                "unknown format {s:?}; expected table, csv or json"
-            )),
+            _ => Err(format!("unknown format {s:?}; expected table, csv or json")),
         }
     }
 }

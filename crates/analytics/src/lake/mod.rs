@@ -106,10 +106,14 @@ impl Lake {
                 }
                 let abs = std::path::absolute(dir).map_err(|e| open_err(e.to_string()))?;
                 let events = abs.join("events");
-                let prefix = ObjectPath::from_absolute_path(&events)
-                    .map_err(|e| open_err(e.to_string()))?;
+                let prefix =
+                    ObjectPath::from_absolute_path(&events).map_err(|e| open_err(e.to_string()))?;
                 let url = format!("{}/", url_of(&events).map_err(open_err)?);
-                (url, Arc::new(object_store::local::LocalFileSystem::new()), prefix)
+                (
+                    url,
+                    Arc::new(object_store::local::LocalFileSystem::new()),
+                    prefix,
+                )
             }
             LakeSpec::S3 { bucket, prefix } => {
                 let Store::Object { store, .. } =

@@ -28,7 +28,8 @@ pub fn render(r: &Reports) -> String {
 /// A table with `header`; every column but the first `left` ones is right-aligned.
 fn table(header: &[&str], left: usize, rows: Vec<Vec<String>>) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::ASCII_MARKDOWN).set_header(header.to_vec());
+    t.load_preset(presets::ASCII_MARKDOWN)
+        .set_header(header.to_vec());
     for row in rows {
         t.add_row(row);
     }
@@ -54,8 +55,17 @@ fn name(n: &Option<String>) -> String {
 
 fn hourly(r: &Reports) -> Table {
     let header = [
-        "dt", "hour", "events", "users", "landing", "group_view", "product_view",
-        "add_to_cart", "cart_view", "checkout", "purchase",
+        "dt",
+        "hour",
+        "events",
+        "users",
+        "landing",
+        "group_view",
+        "product_view",
+        "add_to_cart",
+        "cart_view",
+        "checkout",
+        "purchase",
     ];
     let rows = r.hourly.iter().map(|h| {
         vec![
@@ -101,7 +111,13 @@ fn groups(r: &Reports) -> Table {
         ]
     });
     let header = [
-        "group", "name", "clicks", "share", "list views", "product views", "added to cart",
+        "group",
+        "name",
+        "clicks",
+        "share",
+        "list views",
+        "product views",
+        "added to cart",
         "users",
     ];
     table(&header, 2, rows.collect())
@@ -135,7 +151,12 @@ fn sessions(r: &Reports) -> Table {
         ]
     });
     let header = [
-        "start day", "sessions", "bounces", "bounce rate", "events/session", "avg s",
+        "start day",
+        "sessions",
+        "bounces",
+        "bounce rate",
+        "events/session",
+        "avg s",
         "median s",
     ];
     table(&header, 1, rows.collect())
@@ -152,6 +173,13 @@ fn funnel(r: &Reports) -> Table {
             f.reached.to_string(),
         ]
     });
-    let header = ["step", "name", "sessions", "conversion", "of all", "reached (any order)"];
+    let header = [
+        "step",
+        "name",
+        "sessions",
+        "conversion",
+        "of all",
+        "reached (any order)",
+    ];
     table(&header, 2, rows.collect())
 }

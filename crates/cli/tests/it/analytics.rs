@@ -43,7 +43,10 @@ fn query_prints_a_table_csv_or_json() {
     let table = run(&["query", "--lake", lake_arg(), sql]);
     assert!(table.status.success(), "{}", stderr(&table));
     let text = stdout(&table);
-    assert!(text.starts_with("+--") && text.contains("| landing "), "{text}");
+    assert!(
+        text.starts_with("+--") && text.contains("| landing "),
+        "{text}"
+    );
 
     let csv = run(&["query", "--lake", lake_arg(), "--format", "csv", sql]);
     let csv = stdout(&csv);
@@ -51,7 +54,12 @@ fn query_prints_a_table_csv_or_json() {
 
     let json = run(&["query", "--lake", lake_arg(), "--format", "json", sql]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
-    let total: u64 = rows.as_array().unwrap().iter().map(|r| r["n"].as_u64().unwrap()).sum();
+    let total: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["n"].as_u64().unwrap())
+        .sum();
     assert_eq!(csv.lines().count() - 1, rows.as_array().unwrap().len());
     assert!(total > 1000, "{total}");
 }
@@ -74,8 +82,7 @@ fn query_stats_show_that_one_hour_reads_one_hours_files() {
         .map(|h| std::fs::read_dir(h.unwrap().path()).unwrap().count())
         .sum();
     let err = stderr(&o);
-    let expected =
-        format!("read {files} of {all} files, 1 partition: dt=2026-11-02/hour=09");
+    let expected = format!("read {files} of {all} files, 1 partition: dt=2026-11-02/hour=09");
     assert!(err.contains(&expected), "{err}\nexpected: {expected}");
 }
 
@@ -96,7 +103,13 @@ fn report_prints_every_report_as_text_or_json() {
     }
 
     let o = run(&[
-        "report", "--lake", lake_arg(), "--json", "--from", "2026-11-02T10:00:00Z", "--to",
+        "report",
+        "--lake",
+        lake_arg(),
+        "--json",
+        "--from",
+        "2026-11-02T10:00:00Z",
+        "--to",
         "2026-11-02T12:00:00Z",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -129,11 +142,19 @@ fn report_sql_prints_the_queries_it_runs() {
 fn bad_sql_and_bad_paths_are_usage_errors_and_an_empty_lake_a_failure() {
     let o = run(&["query", "--lake", lake_arg(), "SELECT nope FROM events"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("bad SQL") && stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad SQL") && stderr(&o).contains("nope"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = run(&["query", "--lake", "/nonexistent/lake", "SELECT 1"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("lake /nonexistent/lake: no such folder"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("lake /nonexistent/lake: no such folder"),
+        "{}",
+        stderr(&o)
+    );
 
     let empty = TempDir::new("empty-lake");
     let o = run(&["report", "--lake", empty.0.to_str().unwrap()]);
@@ -144,7 +165,15 @@ fn bad_sql_and_bad_paths_are_usage_errors_and_an_empty_lake_a_failure() {
         stderr(&o)
     );
 
-    let o = run(&["report", "--lake", lake_arg(), "--from", "2026-11-03", "--to", "2026-11-02"]);
+    let o = run(&[
+        "report",
+        "--lake",
+        lake_arg(),
+        "--from",
+        "2026-11-03",
+        "--to",
+        "2026-11-02",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = run(&["query", "--lake", lake_arg(), "--format", "xml", "SELECT 1"]);
     assert_eq!(o.status.code(), Some(2));
