@@ -7,7 +7,6 @@
 //! open sessions and the user-agent cache.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use csgen_model::StoreConfig;
@@ -51,7 +50,8 @@ impl Default for EnrichOptions {
 
 /// The enrich stage: holds the group names, the open sessions and the UA cache.
 pub struct Enricher {
-    group_names: HashMap<i32, Box<str>>,
+    /// Indexed by group id (ids are 1..=group count, at most `MAX_GROUPS`).
+    group_names: Vec<Option<Box<str>>>,
     sessions: Sessionizer,
     ua: UaParser,
     source_key: u64,
@@ -60,11 +60,14 @@ pub struct Enricher {
 impl Enricher {
     pub fn new(config: &StoreConfig, options: &EnrichOptions) -> Self {
         Self {
-            group_names: config
-                .groups
-                .iter()
-                .filter_map(|g| Some((i32::try_from(g.id).ok()?, g.name.as_str().into())))
-                .collect(),
+            group_names: {
+                let len = config.groups.iter().map(|g| g.id as usize + 1).max();
+                let mut names = vec![None; len.unwrap_or(0)];
+                for g in &config.groups {
+                    names[g.id as usize] = Some(g.name.as_str().into());
+                }
+                names
+            },
             sessions: Sessionizer::new(
                 i64::try_from(options.session_gap.as_millis()).unwrap_or(i64::MAX),
             ),
@@ -125,8 +128,7 @@ impl Enricher {
             group_id: page.group_id,
             group_name: page
                 .group_id
-                .and_then(|g| self.group_names.get(&g))
-                .map(|n| &**n),
+                .and_then(|g| self.group_names.get(usize::try_from(g).ok()?)?.as_deref()),
             product_id: page.product_id,
             device,
             browser: agent.browser,

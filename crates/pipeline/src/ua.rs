@@ -22,7 +22,8 @@ pub struct Agent {
 #[derive(Default)]
 pub struct UaParser {
     parser: woothee::parser::Parser,
-    cache: HashMap<Box<str>, Agent>,
+    /// foldhash: user agents are long, and SipHash over them cost more than the lookup.
+    cache: HashMap<Box<str>, Agent, foldhash::fast::RandomState>,
 }
 
 impl UaParser {

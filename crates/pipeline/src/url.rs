@@ -39,6 +39,77 @@ fn split_byte(s: &str, b: u8) -> (&str, &str) {
 
 /// Parses `scheme://host/api/...?...` (or a bare path `/api/...`).
 pub fn parse(url: &str) -> Result<Page, Reason> {
+    match canonical(url) {
+        Some(page) => Ok(page),
+        None => general(url),
+    }
+}
+
+/// The shapes csgen's generator writes on almost every click —
+/// `scheme://host/api/group/{g}` and `…/api/group/{g}/product/{p}`, with no query or
+/// just `?userid={u}` — read in one pass over the bytes. `None` for anything else,
+/// which [`general`] reads; where this answers, it answers as [`general`] would (a
+/// proptest checks it).
+fn canonical(url: &str) -> Option<Page> {
+    let b = url.as_bytes();
+    let mut i = scheme_end(url)?;
+    while !matches!(*b.get(i)?, b'/' | b'?' | b'#') {
+        i += 1;
+    }
+    i = skip(b, i, b"/api/group/")?;
+    // At most 9 digits: always an i32.
+    let group_id = digits(b, &mut i, 9)? as i32;
+    let mut page = Page {
+        event_type: EventType::GroupView,
+        group_id: Some(group_id),
+        product_id: None,
+        user_id: None,
+    };
+    if b.get(i) == Some(&b'/') {
+        i = skip(b, i, b"/product/")?;
+        page.event_type = EventType::ProductView;
+        page.product_id = Some(digits(b, &mut i, 18)?);
+    }
+    match b.get(i) {
+        None | Some(b'#') => {}
+        Some(b'?') => {
+            i = skip(b, i, b"?userid=")?;
+            page.user_id = Some(digits(b, &mut i, 18)?);
+            if !matches!(b.get(i), None | Some(b'#')) {
+                return None;
+            }
+        }
+        Some(_) => return None,
+    }
+    Some(page)
+}
+
+/// The index after `prefix` if `b[i..]` starts with it.
+#[inline]
+fn skip(b: &[u8], i: usize, prefix: &[u8]) -> Option<usize> {
+    b.get(i..)?.starts_with(prefix).then_some(i + prefix.len())
+}
+
+/// 1 to `max` decimal digits at `*i` (at most 18: fits an i64), moving past them.
+#[inline]
+fn digits(b: &[u8], i: &mut usize, max: usize) -> Option<i64> {
+    let start = *i;
+    let mut n = 0i64;
+    while let Some(&c) = b.get(*i) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        if *i - start == max {
+            return None;
+        }
+        n = n * 10 + i64::from(c - b'0');
+        *i += 1;
+    }
+    (*i > start).then_some(n)
+}
+
+/// Any URL or path, segment by segment.
+fn general(url: &str) -> Result<Page, Reason> {
     let rest = match scheme_end(url) {
         Some(i) => {
             let after = &url[i..];
@@ -208,6 +279,43 @@ mod tests {
         assert_eq!(page(&format!("{s}/api/purchase?userid=1")).0, Purchase);
         assert_eq!(page(&format!("{s}/api/checkout/complete")).0, Purchase);
         assert_eq!(page("/api/group/3#top").1, Some(3));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Where the one-pass reader answers, it answers as the general parser does.
+        #[test]
+        fn the_canonical_reader_agrees_with_the_general_one(
+            scheme in proptest::sample::select(&["https://", "http://", "ftp://", "", "https:/"][..]),
+            host in proptest::sample::select(&["webstore.demo.com", "h:8080", ""][..]),
+            path in proptest::collection::vec(proptest::sample::select(&[
+                "/api", "/group", "/product", "/1", "/0012", "/2039", "/1234567890",
+                "/99999999999999999999", "/cart", "/", "/x", "/-1",
+            ][..]), 0..7),
+            query in proptest::sample::select(&[
+                "", "?", "?userid=5", "?userid=", "?userid=05", "?userid=5&x=1",
+                "?x=1&userid=7", "?userid=12345678901234567890", "?userid=5x", "?user_id=3",
+            ][..]),
+            fragment in proptest::sample::select(&["", "#", "#a?userid=3", "#/x"][..]),
+        ) {
+            let url = format!("{scheme}{host}{}{query}{fragment}", path.concat());
+            if let Some(fast) = canonical(&url) {
+                proptest::prop_assert_eq!(Ok(fast), general(&url), "{}", url);
+            }
+        }
+    }
+
+    #[test]
+    fn generator_urls_take_the_one_pass_reader() {
+        for url in [
+            "https://webstore.demo.com/api/group/1/product/2039?userid=92",
+            "https://webstore.demo.com/api/group/2?userid=981361",
+            "http://h:8080/api/group/2/product/0?userid=0#top",
+            "https://h/api/group/2",
+        ] {
+            assert_eq!(canonical(url).map(Ok), Some(general(url)), "{url}");
+        }
     }
 
     #[test]

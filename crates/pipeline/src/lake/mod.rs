@@ -28,7 +28,7 @@ pub use checkpoint::{Checkpoint, ShardPos, SourcePos};
 pub use columns::schema;
 pub use partition::Partition;
 pub use store::Store;
-pub use writer::{FlushHook, FlushReport, FlushStage, LakeWriter};
+pub use writer::{FlushHook, FlushReport, FlushStage, LakeWriter, properties as writer_properties};
 
 /// Why the lake could not be opened or written.
 #[derive(Debug, thiserror::Error)]

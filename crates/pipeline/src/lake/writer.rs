@@ -16,10 +16,10 @@
 //! event is lost or committed twice. Without a checkpoint (stdin, the generator),
 //! step 2 is skipped: files still appear whole, but a restart cannot resume.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as PqCompression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -74,7 +74,11 @@ pub struct LakeWriter {
     flush_seq: u64,
     checkpoint: Option<String>,
     committed: SourcePos,
-    parts: BTreeMap<Partition, Columns>,
+    /// Buffered rows per partition, sorted by partition (the order of the files).
+    parts: Vec<(Partition, Columns)>,
+    /// Index in `parts` of the latest push: consecutive events nearly always share
+    /// their partition, so most pushes need no search.
+    last: usize,
     dead: Vec<u8>,
     dead_count: u64,
     buffered_bytes: usize,
@@ -100,7 +104,8 @@ impl LakeWriter {
             flush_seq: 0,
             checkpoint: checkpoint.map(Checkpoint::path),
             committed: SourcePos::default(),
-            parts: BTreeMap::new(),
+            parts: Vec::new(),
+            last: 0,
             dead: Vec::new(),
             dead_count: 0,
             buffered_bytes: 0,
@@ -163,10 +168,19 @@ impl LakeWriter {
     /// Buffers an event in its event-time partition. `raw_len` (the record's size)
     /// counts towards the size limit.
     pub fn push(&mut self, event: &Event<'_>, raw_len: usize, now: Instant) {
-        self.parts
-            .entry(Partition::of(event.event_time_ms))
-            .or_default()
-            .push(event);
+        let p = Partition::of(event.event_time_ms);
+        let i = match self.parts.get(self.last) {
+            Some((q, _)) if *q == p => self.last,
+            _ => match self.parts.binary_search_by_key(&p, |(q, _)| *q) {
+                Ok(i) => i,
+                Err(i) => {
+                    self.parts.insert(i, (p, Columns::default()));
+                    i
+                }
+            },
+        };
+        self.last = i;
+        self.parts[i].1.push(event);
         self.buffered(raw_len, now);
     }
 
@@ -217,6 +231,7 @@ impl LakeWriter {
         let mut moves = Vec::new();
         let mut report = FlushReport::default();
         let parts = std::mem::take(&mut self.parts);
+        self.last = 0;
         for (i, (part, mut cols)) in parts.into_iter().enumerate() {
             report.events += cols.rows() as u64;
             let bytes = self.encode(part, &mut cols)?;
@@ -283,19 +298,23 @@ impl LakeWriter {
             partition: part.to_string(),
             message: e.to_string(),
         };
-        let batch = cols.finish().map_err(|e| err(&e))?;
+        let batches = cols.finish().map_err(|e| err(&e))?;
+        let memory: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let mut out = ArrowWriter::try_new(
-            Vec::with_capacity(batch.get_array_memory_size() / 4),
+            Vec::with_capacity(memory / 4),
             schema(),
             Some(self.props.clone()),
         )
         .map_err(|e| err(&e))?;
-        out.write(&batch).map_err(|e| err(&e))?;
+        for batch in &batches {
+            out.write(batch).map_err(|e| err(&e))?;
+        }
         out.into_inner().map_err(|e| err(&e))
     }
 }
 
-fn properties(options: &LakeOptions) -> WriterProperties {
+/// The Parquet writer settings of the event files.
+pub fn properties(options: &LakeOptions) -> WriterProperties {
     let compression = match options.compression {
         Compression::Zstd => PqCompression::ZSTD(ZstdLevel::try_new(1).expect("1 is a zstd level")),
         Compression::Snappy => PqCompression::SNAPPY,
@@ -304,9 +323,16 @@ fn properties(options: &LakeOptions) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(compression)
         .set_statistics_enabled(EnabledStatistics::Page)
-        // Unique per row: a dictionary would only be built to be abandoned.
+        // Unique per row (or nearly: millisecond times): a dictionary would only be
+        // built to be abandoned, or kept as large as the column. Without one,
+        // event_time encodes 10 % faster and its files are smaller.
         .set_column_dictionary_enabled("event_id".into(), false)
         .set_column_dictionary_enabled("url".into(), false)
+        .set_column_dictionary_enabled("event_time".into(), false)
+        // Random per row: per-page min/max prune nothing, and comparing every value
+        // cost 5 % of the encoding. The column chunk keeps its statistics.
+        .set_column_statistics_enabled("event_id".into(), EnabledStatistics::Chunk)
+        .set_column_statistics_enabled("url".into(), EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),

@@ -4,6 +4,9 @@
 //! plus what a collector adds: `session_id`, `user_agent`, `referrer`, `ip`), the
 //! original's Kinesis payload `{"url": …}`, and a bare URL line. Unknown JSON fields
 //! are ignored (collectors add their own); fields csgen reads must have the right type.
+//!
+//! JSON goes through a one-pass scanner (`fast.rs`) when the record is plain (no
+//! escapes, no nested values: what collectors send), else through serde_json.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,6 +15,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::reason::Reason;
+
+mod fast;
 
 /// A raw record's fields, borrowed from its bytes where no JSON escape intervenes.
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -106,8 +111,10 @@ pub fn parse(bytes: &[u8]) -> Result<RawClick<'_>, Reason> {
     })?;
     let text = text.trim_matches([' ', '\t', '\r']);
     if text.starts_with('{') {
-        let raw: RawClick =
-            serde_json::from_str(text).map_err(|e| Reason::BadJson(e.to_string()))?;
+        let raw = match fast::parse(text) {
+            Some(raw) => raw,
+            None => serde_json::from_str(text).map_err(|e| Reason::BadJson(e.to_string()))?,
+        };
         if raw.url.is_none() {
             return Err(Reason::MissingField("url"));
         }
