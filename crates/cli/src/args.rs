@@ -34,6 +34,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Run the HTTP control server (starts stopped, as the original did).
     Serve(ServeArgs),
+    /// Everything in one process: simulated shoppers, enrich, a local Parquet lake, the
+    /// dashboard and the control API on 127.0.0.1. No configuration, no cloud account.
+    Demo(DemoArgs),
     /// Validate a configuration and print the model it describes.
     Check(ConfigArgs),
     /// Turn raw click records into semantic events and land them in a Parquet lake.
@@ -230,6 +233,30 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The lake folder (created; it must be new or empty).
+    #[arg(long, value_name = "DIR", default_value = "csgen-demo")]
+    pub lake: PathBuf,
+
+    /// Address of the dashboard and control API (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// How much of the recent past to generate at once before going live (0s: none).
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_duration)]
+    pub backfill: Duration,
+
+    /// Commit the lake's buffered events when the oldest is this old, so that the
+    /// dashboard's reports follow the data.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub max_age: Duration,
+
+    /// Random seed. Default: random (printed in the summary).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub stream: StreamArgs,
@@ -238,7 +265,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
 
-    /// Clicks per second while running. Default: the config's clicks-per-second.
+    /// Clicks per second while running (classic model; the realistic model follows its
+    /// traffic profile). Default: the config's clicks-per-second.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
 }
@@ -311,7 +339,9 @@ mod tests {
     fn help_snapshots() {
         let mut cmd = Args::command().term_width(100);
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
-        for sub in ["generate", "serve", "check", "enrich", "ddl", "query", "report"] {
+        for sub in [
+            "generate", "serve", "check", "enrich", "ddl", "query", "report", "demo",
+        ] {
             let mut s = cmd
                 .find_subcommand_mut(sub)
                 .unwrap()

@@ -21,6 +21,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Enrich(a) => cmd::enrich::run(a),
         Command::Ddl(a) => cmd::ddl::run(a),

@@ -4,18 +4,26 @@
 //! serialised: there is never more than one generator, and `/status` never reports a
 //! state that contradicts what the last transition did. A stop waits until the run has
 //! flushed its sink, so "stopped" means everything generated has been handed over.
+//! What a run generates, and what `/rate` means, is the [`Workload`]'s business.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use csgen_model::{Encoder, Generator, Shard};
-use csgen_pacer::{Control, Outcome, Pacing, Plan};
+use csgen_model::Shard;
+use csgen_pacer::{Control, Outcome};
 use csgen_sinks::{Sink, SinkStats, StatsSnapshot};
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+// tokio's clock, so that tests on a paused clock see the rates they set up.
+use tokio::time::Instant;
 
-/// Where a run's events start in time: the wall clock, injected so tests can fix it.
+use crate::workload::{Resume, RunSettings, Workload};
+
+/// The wall clock in Unix milliseconds: where a classic run's events start in time, and
+/// what paces a realistic run. Injected, so that tests can fix it or derive it from
+/// tokio's paused clock.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// The wall clock in Unix milliseconds.
@@ -44,6 +52,12 @@ pub enum TransitionError {
     AlreadyStopped,
     #[error("rate must be a number greater than 0")]
     BadRate,
+    #[error(
+        "the realistic model sets its own pace: events arrive on the wall clock as the \
+         configuration's store.sessions_per_day and traffic profile say; /rate applies to \
+         the classic model"
+    )]
+    RateIsModelled,
     #[error("the sink was lost when a run crashed; restart csgen")]
     SinkLost,
 }
@@ -52,9 +66,12 @@ pub enum TransitionError {
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub state: State,
-    /// Target events per second.
+    /// `classic` or `realistic`.
+    pub model: &'static str,
+    /// Target events per second (realistic: the mean the traffic profile implies).
     pub rate: f64,
-    /// Events per second achieved by the current (or last) run.
+    /// Events per second: over about the last [`RATE_WINDOW`] while running (so a
+    /// backfill's burst fades out of it), the last run's average when stopped.
     pub achieved_rate: f64,
     pub sink: String,
     pub counters: StatsSnapshot,
@@ -63,62 +80,97 @@ pub struct Status {
     pub last_error: Option<String>,
 }
 
+/// How far back the achieved rate of a running generation looks.
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
+
 struct Running<S> {
     control: Control,
     started: Instant,
     generated_at_start: u64,
+    /// (time, generated) readings taken by status calls, spanning about [`RATE_WINDOW`].
+    readings: VecDeque<(Instant, u64)>,
     task: JoinHandle<(S, Outcome)>,
+}
+
+impl<S> Running<S> {
+    fn achieved_rate(&mut self, generated: u64) -> f64 {
+        let now = Instant::now();
+        if self
+            .readings
+            .back()
+            .is_none_or(|(t, _)| now - *t >= Duration::from_millis(500))
+        {
+            self.readings.push_back((now, generated));
+        }
+        // Keep the newest reading that is at least a window old, and all after it.
+        while self
+            .readings
+            .get(1)
+            .is_some_and(|(t, _)| now - *t >= RATE_WINDOW)
+        {
+            self.readings.pop_front();
+        }
+        let (t0, g0) = self.readings[0];
+        let secs = (now - t0).as_secs_f64();
+        if secs > 0.0 {
+            (generated - g0) as f64 / secs
+        } else {
+            0.0
+        }
+    }
 }
 
 struct Inner<S> {
     /// The sink while stopped; moved into the run task while running.
     sink: Option<S>,
     running: Option<Running<S>>,
-    next_seq: u64,
+    resume: Resume,
     rate: f64,
     last_run: Option<(Duration, u64)>,
     last_error: Option<String>,
 }
 
-/// Owns the generator and the sink, and runs one generation at a time.
+/// Owns the workload and the sink, and runs one generation at a time.
 pub struct Controller<S> {
-    generator: Arc<Generator>,
-    encoder: Encoder,
-    shard: Shard,
-    flush_timeout: Duration,
-    clock: Clock,
+    workload: Workload,
+    settings: RunSettings,
     stats: Arc<SinkStats>,
     describe: String,
     inner: Mutex<Inner<S>>,
 }
 
 impl<S: Sink + 'static> Controller<S> {
+    /// A stopped controller; `clock` stamps classic runs and paces realistic ones.
     pub fn new(
-        generator: Arc<Generator>,
-        encoder: Encoder,
+        workload: Workload,
         sink: S,
-        rate: f64,
         shard: Shard,
         flush_timeout: Duration,
         clock: Clock,
     ) -> Self {
         Self {
-            generator,
-            encoder,
-            shard,
-            flush_timeout,
-            clock,
             stats: sink.stats().clone(),
             describe: sink.describe(),
             inner: Mutex::new(Inner {
                 sink: Some(sink),
                 running: None,
-                next_seq: 0,
-                rate,
+                resume: Resume::default(),
+                rate: workload.initial_rate(),
                 last_run: None,
                 last_error: None,
             }),
+            workload,
+            settings: RunSettings {
+                shard,
+                flush_timeout,
+                clock,
+            },
         }
+    }
+
+    /// The model this controller drives.
+    pub fn workload(&self) -> &Workload {
+        &self.workload
     }
 
     pub fn stats(&self) -> &Arc<SinkStats> {
@@ -127,52 +179,47 @@ impl<S: Sink + 'static> Controller<S> {
 
     pub async fn start(&self) -> Result<State, TransitionError> {
         let mut inner = self.inner.lock().await;
-        inner.reap().await;
+        self.reap(&mut inner).await;
         if inner.running.is_some() {
             return Err(TransitionError::AlreadyRunning);
         }
-        let mut sink = inner.sink.take().ok_or(TransitionError::SinkLost)?;
+        let sink = inner.sink.take().ok_or(TransitionError::SinkLost)?;
         let control = Control::new(inner.rate);
-        let plan = Plan {
-            encoder: self.encoder.clone(),
-            start_seq: inner.next_seq,
-            end_seq: None,
-            start_ms: (self.clock)(),
-            pacing: Pacing::Rate(inner.rate),
-            duration: None,
-            shard: self.shard,
-            flush_timeout: self.flush_timeout,
-        };
-        let (generator, task_control) = (self.generator.clone(), control.clone());
-        let task = tokio::spawn(async move {
-            let outcome = csgen_pacer::run(generator, &mut sink, plan, &task_control).await;
-            (sink, outcome)
-        });
+        let task = self
+            .workload
+            .spawn(sink, self.settings.clone(), &inner.resume, control.clone());
         inner.last_error = None;
+        let (started, generated_at_start) = (Instant::now(), self.stats.snapshot().generated);
         inner.running = Some(Running {
             control,
-            started: Instant::now(),
-            generated_at_start: self.stats.snapshot().generated,
+            started,
+            generated_at_start,
+            readings: VecDeque::from([(started, generated_at_start)]),
             task,
         });
-        tracing::info!(rate = inner.rate, sink = %self.describe, "generation started");
+        tracing::info!(model = self.workload.name(), rate = inner.rate, sink = %self.describe,
+            "generation started");
         Ok(State::Running)
     }
 
     /// Stops generation and waits until the sink is flushed.
     pub async fn stop(&self) -> Result<State, TransitionError> {
         let mut inner = self.inner.lock().await;
-        inner.reap().await;
+        self.reap(&mut inner).await;
         let Some(running) = inner.running.take() else {
             return Err(TransitionError::AlreadyStopped);
         };
         running.control.stop();
-        inner.finish(running).await;
+        self.finish(&mut inner, running).await;
         tracing::info!(sink = %self.describe, "generation stopped");
         Ok(State::Stopped)
     }
 
+    /// Changes the classic model's rate, at once if it runs; see [`Workload`].
     pub async fn set_rate(&self, rate: f64) -> Result<f64, TransitionError> {
+        if !self.workload.has_settable_rate() {
+            return Err(TransitionError::RateIsModelled);
+        }
         if !(rate.is_finite() && rate > 0.0) {
             return Err(TransitionError::BadRate);
         }
@@ -186,22 +233,17 @@ impl<S: Sink + 'static> Controller<S> {
 
     pub async fn status(&self) -> Status {
         let mut inner = self.inner.lock().await;
-        inner.reap().await;
+        self.reap(&mut inner).await;
         let counters = self.stats.snapshot();
-        let (state, achieved_rate) = match (&inner.running, inner.last_run) {
-            (Some(r), _) => {
-                let secs = r.started.elapsed().as_secs_f64();
-                let n = counters.generated - r.generated_at_start;
-                (
-                    State::Running,
-                    if secs > 0.0 { n as f64 / secs } else { 0.0 },
-                )
-            }
+        let last_run = inner.last_run;
+        let (state, achieved_rate) = match (inner.running.as_mut(), last_run) {
+            (Some(r), _) => (State::Running, r.achieved_rate(counters.generated)),
             (None, Some((d, n))) if !d.is_zero() => (State::Stopped, n as f64 / d.as_secs_f64()),
             (None, _) => (State::Stopped, 0.0),
         };
         Status {
             state,
+            model: self.workload.name(),
             rate: inner.rate,
             achieved_rate,
             sink: self.describe.clone(),
@@ -214,41 +256,44 @@ impl<S: Sink + 'static> Controller<S> {
     pub async fn shutdown(&self) -> StatsSnapshot {
         let _ = self.stop().await;
         let mut inner = self.inner.lock().await;
-        if let Some(sink) = inner.sink.as_mut() {
-            if let Err(e) = sink.flush().await {
-                tracing::error!(error = %e, "final flush failed");
-            }
+        if let Some(sink) = inner.sink.as_mut()
+            && let Err(e) = sink.flush().await
+        {
+            tracing::error!(error = %e, "final flush failed");
         }
         self.stats.snapshot()
     }
-}
 
-impl<S: Sink + 'static> Inner<S> {
     /// Collects a run that ended by itself (a failed sink), so the state is accurate.
-    async fn reap(&mut self) {
-        if self.running.as_ref().is_some_and(|r| r.task.is_finished()) {
-            let running = self.running.take().expect("checked above");
-            self.finish(running).await;
+    async fn reap(&self, inner: &mut Inner<S>) {
+        if inner.running.as_ref().is_some_and(|r| r.task.is_finished()) {
+            let running = inner.running.take().expect("checked above");
+            self.finish(inner, running).await;
         }
     }
 
-    async fn finish(&mut self, running: Running<S>) {
+    /// Waits for a run to end (its sink flushed) and takes the sink back.
+    async fn finish(&self, inner: &mut Inner<S>, running: Running<S>) {
         let generated_at_start = running.generated_at_start;
         match running.task.await {
             Ok((sink, outcome)) => {
                 let generated = sink.stats().snapshot().generated - generated_at_start;
-                self.last_run = Some((running.started.elapsed(), generated));
-                self.next_seq = outcome.next_seq;
+                inner.last_run = Some((running.started.elapsed(), generated));
+                inner.resume.after(&outcome, (self.settings.clock)());
                 if let Some(e) = outcome.error {
                     tracing::error!(error = %e, "generation failed");
-                    self.last_error = Some(e.to_string());
+                    inner.last_error = Some(e.to_string());
                 }
-                self.sink = Some(sink);
+                inner.sink = Some(sink);
             }
             Err(e) => {
                 tracing::error!(error = %e, "generation task crashed");
-                self.last_error = Some(format!("generation task crashed: {e}"));
+                inner.last_error = Some(format!("generation task crashed: {e}"));
             }
         }
     }
 }
+
+#[cfg(test)]
+#[path = "control_tests.rs"]
+mod tests;

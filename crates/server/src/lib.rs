@@ -11,6 +11,7 @@ pub mod auth;
 pub mod control;
 pub mod dashboard;
 mod metrics;
+pub mod workload;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use serde_json::json;
 pub use auth::Token;
 pub use control::{Clock, Controller, State as RunState, Status, TransitionError, system_clock};
 pub use dashboard::{ReportCache, ReportError, ReportFuture, ReportSource};
+pub use workload::Workload;
 
 /// The original's answer to an unknown path.
 pub const NOT_FOUND: &str = "Not Found. Use /info for information.";
@@ -51,10 +53,7 @@ impl<S> AppState<S> {
 
     /// Serves `source`'s reports on the dashboard, cached for [`ReportCache::DEFAULT_TTL`].
     pub fn with_reports(mut self, source: Arc<dyn ReportSource>) -> Self {
-        self.reports = Some(Arc::new(ReportCache::new(
-            source,
-            ReportCache::DEFAULT_TTL,
-        )));
+        self.reports = Some(Arc::new(ReportCache::new(source, ReportCache::DEFAULT_TTL)));
         self
     }
 }
@@ -108,9 +107,9 @@ impl IntoResponse for AppError {
 impl From<TransitionError> for AppError {
     fn from(e: TransitionError) -> Self {
         let code = match e {
-            TransitionError::AlreadyRunning | TransitionError::AlreadyStopped => {
-                StatusCode::CONFLICT
-            }
+            TransitionError::AlreadyRunning
+            | TransitionError::AlreadyStopped
+            | TransitionError::RateIsModelled => StatusCode::CONFLICT,
             TransitionError::BadRate => StatusCode::BAD_REQUEST,
             TransitionError::SinkLost => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -231,10 +230,12 @@ mod tests {
             .await
             .unwrap();
         let controller = Controller::new(
-            Arc::new(Generator::new(&config, 1)),
-            Encoder::new(Format::Url, &config.store_url),
+            Workload::Classic {
+                generator: Arc::new(Generator::new(&config, 1)),
+                encoder: Encoder::new(Format::Url, &config.store_url),
+                rate: 50.0,
+            },
             sink,
-            50.0,
             Shard::ALL,
             Duration::from_secs(5),
             Arc::new(|| 0),
@@ -267,7 +268,7 @@ mod tests {
         let app = router().await;
         assert_eq!(
             call(&app, "GET", "/status?token=t", None).await.1,
-            r#"{"state":"stopped","rate":50.0,"achieved_rate":0.0,"sink":"file:/dev/null","counters":{"generated":0,"delivered":0,"failed":0,"retried":0,"in_flight":0}}"#
+            r#"{"state":"stopped","model":"classic","rate":50.0,"achieved_rate":0.0,"sink":"file:/dev/null","counters":{"generated":0,"delivered":0,"failed":0,"retried":0,"in_flight":0}}"#
         );
         assert_eq!(
             call(&app, "POST", "/start", Some("t")).await,

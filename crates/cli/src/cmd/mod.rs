@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod ddl;
+pub mod demo;
 pub mod enrich;
 pub mod generate;
 pub mod query;

@@ -1,11 +1,15 @@
 //! `csgen serve`: the control server, as the original ran it (stopped until `/start`).
+//!
+//! A properties file runs the classic model at a rate; a TOML file runs the realistic
+//! model live on the wall clock (see `csgen_server::workload` for what start, stop and
+//! rate mean for each).
 
 use std::time::Duration;
 
 use anyhow::Context;
-use csgen_model::ModelConfig;
-use csgen_model::{Encoder, StoreConfig};
-use csgen_server::{AppState, Controller, Token, app, system_clock};
+use csgen_model::realistic::RealisticModel;
+use csgen_model::{Encoder, ModelConfig, StoreConfig};
+use csgen_server::{AppState, Controller, Token, Workload, app, system_clock};
 use csgen_sinks::{BuildOptions, SinkSpec};
 
 use super::{counts, generator, runtime, seed, shutdown_signal};
@@ -18,17 +22,30 @@ pub const TOKEN_ENV: &str = "CS_TOKEN";
 
 pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let source = crate::config::load(&a.stream.config)?;
-    if matches!(source.model, ModelConfig::Realistic(_)) {
-        return Err(UsageError(format!(
-            "{}: `serve` runs the classic (properties) model; run the realistic model live with              `csgen generate --config FILE --then-live --from … --to …` or without --from",
-            source.origin
-        ))
-        .into());
-    }
     let config = source.store().clone();
     let token = token(&config, std::env::var(TOKEN_ENV).ok())?;
     let seed = seed(a.stream.seed);
-    let rate = a.rate.unwrap_or(config.clicks_per_second);
+    let workload = match &source.model {
+        ModelConfig::Classic(_) => Workload::Classic {
+            generator: generator(&config, seed),
+            encoder: Encoder::new(a.stream.format, &config.store_url),
+            rate: a.rate.unwrap_or(config.clicks_per_second),
+        },
+        ModelConfig::Realistic(_) if a.rate.is_some() => {
+            return Err(UsageError(format!(
+                "{}: --rate applies to the classic (properties) model; the realistic model's \
+                 pace is store.sessions_per_day in the configuration",
+                source.origin
+            ))
+            .into());
+        }
+        ModelConfig::Realistic(realistic) => Workload::Realistic {
+            model: std::sync::Arc::new(RealisticModel::new(realistic, seed)),
+            format: a.stream.format,
+            backfill: None,
+        },
+    };
+    let (model, rate) = (workload.name(), workload.initial_rate());
     let spec = a
         .stream
         .sink
@@ -49,10 +66,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", a.bind))?;
         let address = listener.local_addr()?;
         let controller = std::sync::Arc::new(Controller::new(
-            generator(&config, seed),
-            Encoder::new(a.stream.format, &config.store_url),
+            workload,
             sink,
-            rate,
             a.stream.shard,
             a.stream.flush_timeout,
             system_clock(),
@@ -65,7 +80,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             // Shown once to the operator who started the server; never logged.
             eprintln!("csgen: control token (generated, set CS_TOKEN to choose one): {generated}");
         }
-        tracing::info!(%address, rate, seed, sink = %spec, "csgen control server listening (stopped)");
+        tracing::info!(%address, model, rate, seed, sink = %spec, "csgen control server listening (stopped)");
         eprintln!("csgen: listening on http://{address} (stopped; POST /start to generate)");
         csgen_server::serve(listener, app(state), shutdown_signal()).await?;
 
@@ -77,15 +92,15 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-struct ResolvedToken {
-    token: Token,
+pub(super) struct ResolvedToken {
+    pub token: Token,
     /// A token csgen made up because none was configured.
-    generated: Option<String>,
+    pub generated: Option<String>,
 }
 
 /// The control token: CS_TOKEN, else the config's `token-sha256`, else a fresh random one.
 /// An old `token-as-hash` alone is refused, with the reason and the fix.
-fn token(config: &StoreConfig, env: Option<String>) -> anyhow::Result<ResolvedToken> {
+pub(super) fn token(config: &StoreConfig, env: Option<String>) -> anyhow::Result<ResolvedToken> {
     if let Some(plain) = env.filter(|t| !t.is_empty()) {
         return Ok(ResolvedToken {
             token: Token::from_plain(&plain),

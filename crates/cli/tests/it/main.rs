@@ -2,6 +2,7 @@
 
 mod analytics;
 mod dashboard;
+mod demo;
 mod generate;
 mod pipeline;
 mod serve;

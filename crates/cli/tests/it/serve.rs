@@ -1,5 +1,5 @@
 //! `csgen serve` through a real socket: every route, tokens, transitions, a concurrent
-//! start/stop storm, and SIGTERM flushing a file sink.
+//! start/stop storm, SIGTERM flushing a file sink, and the realistic model live.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -245,4 +245,108 @@ fn token_hash_prints_the_config_line() {
         String::from_utf8(out.stdout).unwrap().trim(),
         "token-sha256=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+/// A realistic-model configuration busy enough to show events within a second at
+/// any hour of the day.
+fn busy_store_toml(dir: &TempDir) -> String {
+    let path = dir.path("busy.toml");
+    std::fs::write(
+        &path,
+        "[store]\nsessions_per_day = 5000000\n[customers]\ncount = 100000\n",
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn serve_runs_the_realistic_model_live_and_refuses_to_set_its_rate() {
+    let dir = TempDir::new("serve-realistic");
+    let out = dir.path("clicks.jsonl");
+    let config = busy_store_toml(&dir);
+    let s = Server::start(&[
+        "--config",
+        &config,
+        "--sink",
+        &format!("file:{}", out.display()),
+    ]);
+    let a = agent();
+    let status = json(&get(&a, &s.url(&format!("/status?token={TOKEN}"))).1);
+    assert_eq!(
+        (&status["state"], &status["model"]),
+        (&"stopped".into(), &"realistic".into())
+    );
+    let mean = status["rate"].as_f64().unwrap();
+    assert!(mean > 100.0, "the profile's mean rate: {status}");
+
+    let started_ms = chrono_now_ms();
+    assert_eq!(post(&a, &s.url("/start"), TOKEN).0, 200);
+    let (code, body) = post(&a, &s.url("/rate?rate=5"), TOKEN);
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        json(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("realistic model"),
+        "{body}"
+    );
+    poll(Duration::from_secs(20), "live events", || {
+        let status = json(&get(&a, &s.url(&format!("/status?token={TOKEN}"))).1);
+        (status["counters"]["generated"].as_u64().unwrap() >= 50).then_some(())
+    });
+    let (code, body) = post(&a, &s.url("/stop"), TOKEN);
+    assert_eq!(
+        (code, json(&body)),
+        (200, serde_json::json!({"state": "stopped"}))
+    );
+    let status = json(&get(&a, &s.url(&format!("/status?token={TOKEN}"))).1);
+    assert_eq!(
+        status["rate"].as_f64().unwrap(),
+        mean,
+        "the rate did not change"
+    );
+    let delivered = status["counters"]["delivered"].as_u64().unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text.lines().count() as u64,
+        delivered,
+        "stopped means flushed"
+    );
+    // Live: every event happened between the start and now, by the wall clock.
+    let now_ms = chrono_now_ms();
+    for line in text.lines() {
+        let ts = json(line)["ts"].as_str().unwrap().to_owned();
+        let ms = chrono::DateTime::parse_from_rfc3339(&ts)
+            .unwrap()
+            .timestamp_millis();
+        assert!(ms >= started_ms - 1000 && ms <= now_ms, "{ts} is not live");
+    }
+}
+
+#[test]
+fn serve_refuses_a_rate_for_the_realistic_model() {
+    let dir = TempDir::new("serve-realistic-rate");
+    let config = busy_store_toml(&dir);
+    let out = crate::support::csgen()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--rate",
+            "5",
+            "--config",
+            &config,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--rate") && err.contains("sessions_per_day"),
+        "{err}"
+    );
+}
+
+fn chrono_now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }

@@ -36,10 +36,12 @@ async fn router(reports: Option<Arc<dyn ReportSource>>) -> Router {
         .await
         .unwrap();
     let controller = Controller::new(
-        Arc::new(Generator::new(&config, 1)),
-        Encoder::new(Format::Url, &config.store_url),
+        crate::Workload::Classic {
+            generator: Arc::new(Generator::new(&config, 1)),
+            encoder: Encoder::new(Format::Url, &config.store_url),
+            rate: 50.0,
+        },
         sink,
-        50.0,
         Shard::ALL,
         Duration::from_secs(5),
         Arc::new(|| 0),
@@ -67,7 +69,10 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, String, String) {
 async fn page_and_every_asset_it_loads_are_served_locally() {
     let app = router(None).await;
     let (code, kind, page) = get(&app, "/dashboard").await;
-    assert_eq!((code, kind.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert_eq!(
+        (code, kind.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
     let mut refs = 0;
     for attr in ["src=\"", "href=\""] {
         for part in page.split(attr).skip(1) {
