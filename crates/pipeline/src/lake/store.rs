@@ -4,11 +4,17 @@
 //! Paths here are relative to the lake root and use `/`. Every write is all-or-nothing:
 //! locally a file is written beside its target under a hidden name, synced, then
 //! renamed; on S3 a put (or a completed multipart upload) is atomic by the service.
+//!
+//! A flush writes and moves many files: [`Store::put_all`] and [`Store::promote_all`]
+//! run them side by side and, locally, sync each folder once at the end instead of
+//! once per file. Syncs were a third of a local run's time when done one by one.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload, WriteMultipart};
 
@@ -16,6 +22,8 @@ use crate::lake::LakeError;
 
 /// Files larger than this go to S3 as multipart uploads.
 const MULTIPART_ABOVE: usize = 32 << 20;
+/// Writes, moves or folder syncs of one flush in flight at once.
+const PARALLEL: usize = 16;
 
 /// A lake's storage.
 #[derive(Debug, Clone)]
@@ -51,7 +59,7 @@ impl Store {
 
     fn err(&self, rel: &str, e: impl std::fmt::Display) -> LakeError {
         LakeError::Store {
-            path: format!("{}/{rel}", self.describe()),
+            path: self.name(rel),
             message: e.to_string(),
         }
     }
@@ -61,10 +69,10 @@ impl Store {
         match self {
             Self::Local(root) => {
                 let target = Self::local(root, rel);
-                tokio::task::spawn_blocking(move || write_local(&target, &bytes))
-                    .await
-                    .map_err(|e| self.err(rel, e))?
-                    .map_err(|e| self.err(rel, e))
+                let dir = parent(&target);
+                self.blocking(self.name(rel), move || write_local(&target, &bytes))
+                    .await?;
+                self.sync_dirs([dir]).await
             }
             Self::Object { store, prefix, .. } => {
                 let path = Self::object(prefix, rel);
@@ -85,6 +93,70 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// [`Self::put`] for every `(rel, bytes)`, several at once. When it returns `Ok`,
+    /// all are durable; on an error some may be written (whole) and others not.
+    pub async fn put_all(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), LakeError> {
+        match self {
+            Self::Local(root) => {
+                let dirs: BTreeSet<PathBuf> = files
+                    .iter()
+                    .map(|(rel, _)| parent(&Self::local(root, rel)))
+                    .collect();
+                futures_util::stream::iter(files)
+                    .map(|(rel, bytes)| async move {
+                        let target = Self::local(root, &rel);
+                        self.blocking(self.name(&rel), move || write_local(&target, &bytes))
+                            .await
+                    })
+                    .buffer_unordered(PARALLEL)
+                    .try_collect::<()>()
+                    .await?;
+                self.sync_dirs(dirs).await
+            }
+            Self::Object { .. } => {
+                futures_util::stream::iter(files)
+                    .map(|(rel, bytes)| async move { self.put(&rel, bytes).await })
+                    .buffer_unordered(PARALLEL)
+                    .try_collect()
+                    .await
+            }
+        }
+    }
+
+    /// `rel` as messages show it.
+    fn name(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.describe())
+    }
+
+    /// Runs `f` on the blocking pool; errors name `path`.
+    async fn blocking(
+        &self,
+        path: String,
+        f: impl FnOnce() -> std::io::Result<()> + Send + 'static,
+    ) -> Result<(), LakeError> {
+        let err = |message: String| LakeError::Store {
+            path: path.clone(),
+            message,
+        };
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| err(e.to_string()))?
+            .map_err(|e| err(e.to_string()))
+    }
+
+    /// Syncs each local folder of `dirs` (several at once), making the renames into
+    /// them durable.
+    async fn sync_dirs(&self, dirs: impl IntoIterator<Item = PathBuf>) -> Result<(), LakeError> {
+        futures_util::stream::iter(dirs)
+            .map(|dir| async move {
+                self.blocking(dir.display().to_string(), move || sync_dir(&dir))
+                    .await
+            })
+            .buffer_unordered(PARALLEL)
+            .try_collect()
+            .await
     }
 
     /// The bytes at `rel`, or `None` if there is nothing there.
@@ -118,7 +190,7 @@ impl Store {
                         .map_err(|e| self.err(to, e))?;
                 }
                 match tokio::fs::rename(&src, &dst).await {
-                    Ok(()) => sync_dir(dst.parent()).map_err(|e| self.err(to, e)),
+                    Ok(()) => self.sync_dirs([parent(&dst)]).await,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => Ok(()),
                     Err(e) => Err(self.err(from, e)),
                 }
@@ -139,6 +211,46 @@ impl Store {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                     Err(e) => Err(self.err(from, e)),
                 }
+            }
+        }
+    }
+
+    /// [`Self::promote`] for every `(from, to)`, several at once. When it returns
+    /// `Ok`, every move is durable.
+    pub async fn promote_all(&self, moves: Vec<(String, String)>) -> Result<(), LakeError> {
+        match self {
+            Self::Local(root) => {
+                let paths: Vec<(PathBuf, PathBuf)> = moves
+                    .iter()
+                    .map(|(from, to)| (Self::local(root, from), Self::local(root, to)))
+                    .collect();
+                let dirs: BTreeSet<PathBuf> = paths.iter().map(|(_, dst)| parent(dst)).collect();
+                // Renames are cheap metadata operations: one blocking task for all.
+                self.blocking(self.describe(), move || {
+                    for (src, dst) in &paths {
+                        std::fs::create_dir_all(parent(dst))?;
+                        match std::fs::rename(src, dst) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => {}
+                            Err(e) => {
+                                return Err(std::io::Error::new(
+                                    e.kind(),
+                                    format!("moving {} to {}: {e}", src.display(), dst.display()),
+                                ));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+                self.sync_dirs(dirs).await
+            }
+            Self::Object { .. } => {
+                futures_util::stream::iter(moves)
+                    .map(|(from, to)| async move { self.promote(&from, &to).await })
+                    .buffer_unordered(PARALLEL)
+                    .try_collect()
+                    .await
             }
         }
     }
@@ -175,7 +287,6 @@ impl Store {
                 Ok(out)
             }
             Self::Object { store, prefix, .. } => {
-                use futures_util::TryStreamExt as _;
                 let base = Self::object(prefix, dir);
                 let found: Vec<_> = store
                     .list(Some(&base))
@@ -218,11 +329,17 @@ impl Store {
     }
 }
 
-/// Writes a hidden temporary beside `target`, syncs it, renames it over `target`
-/// and syncs the folder: a reader sees the old file, no file, or the whole new one.
+/// The folder of a local path.
+fn parent(path: &Path) -> PathBuf {
+    path.parent().unwrap_or(Path::new(".")).to_owned()
+}
+
+/// Writes a hidden temporary beside `target`, syncs it and renames it over `target`:
+/// a reader sees the old file, no file, or the whole new one. The rename is durable
+/// once the caller syncs the folder.
 fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    let dir = parent(target);
+    std::fs::create_dir_all(&dir)?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -232,8 +349,7 @@ fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, target)?;
-        sync_dir(Some(dir))
+        std::fs::rename(&tmp, target)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -241,9 +357,6 @@ fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-fn sync_dir(dir: Option<&Path>) -> std::io::Result<()> {
-    match dir {
-        Some(d) => std::fs::File::open(d)?.sync_all(),
-        None => Ok(()),
-    }
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }

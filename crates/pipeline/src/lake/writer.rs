@@ -126,9 +126,7 @@ impl LakeWriter {
                         message: format!("version {} is not {}", cp.version, Checkpoint::VERSION),
                     });
                 }
-                for m in &cp.pending {
-                    w.store.promote(&m.from, &m.to).await?;
-                }
+                w.store.promote_all(pairs(&cp.pending)).await?;
                 tracing::info!(writer = %cp.writer, flush = cp.flush, offset = cp.source.offset,
                     finished_moves = cp.pending.len(), "lake: resuming from checkpoint");
                 w.writer_id = cp.writer;
@@ -232,12 +230,14 @@ impl LakeWriter {
         let mut report = FlushReport::default();
         let parts = std::mem::take(&mut self.parts);
         self.last = 0;
+        // Encode everything, then write the files side by side: their syncs overlap.
+        let mut staged = Vec::with_capacity(parts.len() + 1);
         for (i, (part, mut cols)) in parts.into_iter().enumerate() {
             report.events += cols.rows() as u64;
             let bytes = self.encode(part, &mut cols)?;
             report.bytes += bytes.len() as u64;
             let from = format!("{staging}/{k:06}-{i:04}.parquet");
-            self.store.put(&from, bytes).await?;
+            staged.push((from.clone(), bytes));
             moves.push(Move {
                 from,
                 to: format!("events/{part}/part-{w}-{k:06}-{i:04}.parquet"),
@@ -248,12 +248,13 @@ impl LakeWriter {
             report.bytes += bytes.len() as u64;
             report.dead_letters = std::mem::take(&mut self.dead_count);
             let from = format!("{staging}/{k:06}-dead.jsonl");
-            self.store.put(&from, bytes).await?;
+            staged.push((from.clone(), bytes));
             moves.push(Move {
                 from,
                 to: format!("dead_letters/part-{w}-{k:06}.jsonl"),
             });
         }
+        self.store.put_all(staged).await?;
         self.stage(FlushStage::Staged, k);
         if let Some(path) = &self.checkpoint {
             let cp = Checkpoint {
@@ -267,9 +268,7 @@ impl LakeWriter {
             self.store.put(path, json).await?;
         }
         self.stage(FlushStage::Committed, k);
-        for m in &moves {
-            self.store.promote(&m.from, &m.to).await?;
-        }
+        self.store.promote_all(pairs(&moves)).await?;
         self.stage(FlushStage::Done, k);
         self.flush_seq = k;
         self.committed = source.clone();
@@ -339,4 +338,11 @@ pub fn properties(options: &LakeOptions) -> WriterProperties {
             "events/1".to_owned(),
         )]))
         .build()
+}
+
+fn pairs(moves: &[Move]) -> Vec<(String, String)> {
+    moves
+        .iter()
+        .map(|m| (m.from.clone(), m.to.clone()))
+        .collect()
 }
