@@ -75,7 +75,7 @@ fn settings() -> Vec<(&'static str, WriterProperties)> {
         ("+ dictionary columns uncompressed", small_plain().build()),
         (
             "+ chunk stats on event_id, url",
-            small_plain()
+            no_time_dict()
                 .set_column_statistics_enabled(col("event_id"), EnabledStatistics::Chunk)
                 .set_column_statistics_enabled(col("url"), EnabledStatistics::Chunk)
                 .build(),

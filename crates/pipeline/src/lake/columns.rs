@@ -44,9 +44,10 @@ pub fn schema() -> SchemaRef {
     SCHEMA.clone()
 }
 
-/// Rows per Arrow chunk a partition buffers: a multiple of the Parquet writer's
-/// mini-batch (1024 rows), so the chunks encode exactly as one batch would.
-const CHUNK_ROWS: usize = 4096;
+/// Rows per Arrow chunk a partition buffers: the Parquet writer's mini-batch, so the
+/// chunks encode exactly as one batch would, and small enough that a first chunk's
+/// growth copies stay in cache.
+const CHUNK_ROWS: usize = 1024;
 
 /// The rows of one partition: finished chunks of [`CHUNK_ROWS`] rows, and builders
 /// for the current one.

@@ -328,10 +328,6 @@ pub fn properties(options: &LakeOptions) -> WriterProperties {
         .set_column_dictionary_enabled("event_id".into(), false)
         .set_column_dictionary_enabled("url".into(), false)
         .set_column_dictionary_enabled("event_time".into(), false)
-        // Random per row: per-page min/max prune nothing, and comparing every value
-        // cost 5 % of the encoding. The column chunk keeps its statistics.
-        .set_column_statistics_enabled("event_id".into(), EnabledStatistics::Chunk)
-        .set_column_statistics_enabled("url".into(), EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),
