@@ -47,7 +47,13 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         let reports = LakeReports::new(spec.clone(), Some(lake_counters.clone()));
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
-            .with_context(|| format!("cannot listen on {}", a.bind))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (choose another address with --bind; port 0 takes any \
+                     free one)",
+                    a.bind
+                )
+            })?;
         let address = listener.local_addr()?;
         let workload = Workload::Realistic {
             model: Arc::new(RealisticModel::new(&config, seed)),
