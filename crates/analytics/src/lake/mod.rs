@@ -94,16 +94,31 @@ impl Lake {
     /// Opens the lake without requiring any event files (a lake being filled, as the
     /// dashboard watches it): queries then answer with no rows.
     pub async fn open_allow_empty(spec: &LakeSpec) -> Result<Self, AnalyticsError> {
-        let root = spec.to_string();
+        if let LakeSpec::Local(dir) = spec
+            && !dir.is_dir()
+        {
+            return Err(AnalyticsError::NotFound {
+                path: spec.to_string(),
+            });
+        }
+        let store = spec.store().map_err(|e| AnalyticsError::Open {
+            path: spec.to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_store(store)
+    }
+
+    /// Opens a lake's storage as the pipeline names it ([`LakeSpec::store_with`]
+    /// builds one with explicit AWS settings). Like [`Lake::open_allow_empty`], an
+    /// empty lake is fine.
+    pub fn from_store(store: Store) -> Result<Self, AnalyticsError> {
+        let root = store.describe();
         let open_err = |message: String| AnalyticsError::Open {
             path: root.clone(),
             message,
         };
-        let (url, store, events_prefix): (String, Arc<dyn ObjectStore>, ObjectPath) = match spec {
-            LakeSpec::Local(dir) => {
-                if !dir.is_dir() {
-                    return Err(AnalyticsError::NotFound { path: root });
-                }
+        let (url, store, events_prefix): (String, Arc<dyn ObjectStore>, ObjectPath) = match store {
+            Store::Local(dir) => {
                 let abs = std::path::absolute(dir).map_err(|e| open_err(e.to_string()))?;
                 let events = abs.join("events");
                 let prefix =
@@ -115,14 +130,13 @@ impl Lake {
                     prefix,
                 )
             }
-            LakeSpec::S3 { bucket, prefix } => {
-                let Store::Object { store, .. } =
-                    spec.store().map_err(|e| open_err(e.to_string()))?
-                else {
-                    unreachable!("an s3:// lake has an object store");
-                };
-                let events = ObjectPath::from(prefix.as_str()).join("events");
-                (format!("s3://{bucket}/{events}/"), store, events)
+            Store::Object { store, prefix, url } => {
+                let events = prefix.join("events");
+                (
+                    format!("{}/events/", url.trim_end_matches('/')),
+                    store,
+                    events,
+                )
             }
         };
         let table_url = ListingTableUrl::parse(&url).map_err(|e| open_err(e.to_string()))?;

@@ -4,4 +4,5 @@
 
 mod query;
 mod report;
+mod s3;
 mod support;

@@ -104,6 +104,14 @@ fn write_raw(path: &Path) {
     std::fs::write(path, &batch.data).unwrap();
 }
 
+/// Says that a test tool is missing: a failure in CI (CI=true), a skip elsewhere.
+pub fn missing(what: &str) {
+    if std::env::var_os("CI").is_some_and(|v| v == "true") {
+        panic!("{what} is missing; in CI it must be there");
+    }
+    eprintln!("skipping: {what} is missing");
+}
+
 /// `.venv/bin/python` with duckdb importable; `None` (or a panic under CI) otherwise.
 pub fn python() -> Option<PathBuf> {
     let py = repo_root().join(".venv/bin/python");
@@ -115,10 +123,6 @@ pub fn python() -> Option<PathBuf> {
     if ok {
         return Some(py);
     }
-    let what = "duckdb in .venv (run scripts/setup.sh)";
-    if std::env::var_os("CI").is_some_and(|v| v == "true") {
-        panic!("{what} is missing; in CI it must be there");
-    }
-    eprintln!("skipping: {what} is missing");
+    missing("duckdb in .venv (run scripts/setup.sh)");
     None
 }
