@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 # taskset pins the whole run to one core, so "one core" is literal.
 taskset -c 0 cargo bench -p csgen-pipeline --bench lake -- "$@" 2>&1 \
-  | grep -E '^lake |^lake/|time:|thrpt:'
+  | grep -E '^lake |^lake/|^enrich/|time:|thrpt:'
