@@ -55,10 +55,17 @@ fn duplicates(listed: &[String], observed: &Observed) -> FaultSummary {
         .iter()
         .map(|(id, n)| rows.get(id).map_or(0, |r| (r - 1).min(*n)))
         .sum();
+    let n = listed.len() as u64;
+    let outcome = match kept {
+        _ if n == 0 => "none injected".to_owned(),
+        k if k == n => "every copy kept in the lake (a pipeline may keep or drop them)".to_owned(),
+        0 => "every copy dropped (deduplicated)".to_owned(),
+        k => format!("{k} copies kept in the lake, {} dropped", n - k),
+    };
     FaultSummary {
         fault: "duplicate".to_owned(),
-        listed: listed.len() as u64,
-        outcome: format!("{kept} extra copies kept in the lake, the others dropped"),
+        listed: n,
+        outcome,
     }
 }
 

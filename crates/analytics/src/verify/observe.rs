@@ -63,41 +63,24 @@ impl Repeated {
     }
 }
 
-/// Runs the aggregate queries.
+/// Runs the aggregate queries, one after the other: their distinct counts hold every
+/// id of the lake in memory, so running them side by side would stack that cost.
 pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
     let p = PARTITION_SQL;
-    let mut o = Observed::default();
-
-    let sql = format!(
+    let e = EVENT_TIME_SQL;
+    let totals = format!(
         "SELECT {p} AS part, count(*), count(DISTINCT event_id), count(DISTINCT user_id) \
          FROM events GROUP BY 1"
     );
-    for row in rows(lake, &sql).await? {
-        let h = o.hours.entry(row.text(0)).or_default();
-        (h.rows, h.events, h.users) = (row.int(1), row.int(2), row.int(3));
-    }
-
-    let sql = format!(
+    let types = format!(
         "SELECT {p} AS part, event_type, count(DISTINCT event_id), count(DISTINCT session_id) \
          FROM events GROUP BY 1, 2"
     );
-    for row in rows(lake, &sql).await? {
-        let h = o.hours.entry(row.text(0)).or_default();
-        h.by_type.insert(row.text(1), row.int(2));
-        h.funnel.insert(row.text(1), row.int(3));
-    }
-
-    let sql = format!(
+    let groups = format!(
         "SELECT {p} AS part, CAST(group_id AS VARCHAR), count(DISTINCT event_id) \
          FROM events WHERE group_id IS NOT NULL GROUP BY 1, 2"
     );
-    for row in rows(lake, &sql).await? {
-        let h = o.hours.entry(row.text(0)).or_default();
-        h.by_group.insert(row.text(1), row.int(2));
-    }
-
-    let e = EVENT_TIME_SQL;
-    let sql = format!(
+    let misplaced = format!(
         "SELECT part, at, event_id, n FROM ( \
            SELECT {p} AS part, {e} AS at, event_id, \
              count(*) OVER (PARTITION BY {p}) AS n, \
@@ -105,18 +88,37 @@ pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
            FROM events WHERE {e} <> {p}) \
          WHERE k <= {EXAMPLES} ORDER BY part, event_id"
     );
-    for row in rows(lake, &sql).await? {
-        let m = o.misplaced.entry(row.text(0)).or_default();
-        m.count = row.int(3);
-        m.examples.push((row.text(2), row.text(1)));
-    }
-
-    let sql = format!(
+    let repeated = format!(
         "SELECT event_id, {p} AS part, count(*) FROM events WHERE event_id IN \
            (SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1) \
          GROUP BY 1, 2 ORDER BY 1, 2"
     );
-    for row in rows(lake, &sql).await? {
+    let totals = rows(lake, &totals).await?;
+    let types = rows(lake, &types).await?;
+    let groups = rows(lake, &groups).await?;
+    let misplaced = rows(lake, &misplaced).await?;
+    let repeated = rows(lake, &repeated).await?;
+
+    let mut o = Observed::default();
+    for row in totals {
+        let h = o.hours.entry(row.text(0)).or_default();
+        (h.rows, h.events, h.users) = (row.int(1), row.int(2), row.int(3));
+    }
+    for row in types {
+        let h = o.hours.entry(row.text(0)).or_default();
+        h.by_type.insert(row.text(1), row.int(2));
+        h.funnel.insert(row.text(1), row.int(3));
+    }
+    for row in groups {
+        let h = o.hours.entry(row.text(0)).or_default();
+        h.by_group.insert(row.text(1), row.int(2));
+    }
+    for row in misplaced {
+        let m = o.misplaced.entry(row.text(0)).or_default();
+        m.count = row.int(3);
+        m.examples.push((row.text(2), row.text(1)));
+    }
+    for row in repeated {
         let id = row.text(0);
         let part = (row.text(1), row.int(2));
         match o.repeated.last_mut() {

@@ -106,6 +106,15 @@ fn finding(f: &Finding) -> String {
         Finding::EventCount { expected, found } => {
             format!("events: expected {expected}, found {found}")
         }
+        Finding::Breakdown { of, diffs } if of == "users" => match &diffs[..] {
+            [d] => format!(
+                "distinct users: {} -> {} ({:+})",
+                d.expected,
+                d.found,
+                d.found as i64 - d.expected as i64
+            ),
+            _ => format!("users: {}", diff_list(diffs)),
+        },
         Finding::Breakdown { of, diffs } => format!("by {of}: {}", diff_list(diffs)),
         Finding::MissingIds { count, examples } => {
             format!("missing ids: {count}{}", eg(examples))

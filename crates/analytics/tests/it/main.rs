@@ -6,3 +6,4 @@ mod query;
 mod report;
 mod s3;
 mod support;
+mod verify;
