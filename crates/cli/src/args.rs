@@ -47,6 +47,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Print the standard reports over a lake, as text tables or JSON.
     Report(ReportArgs),
+    /// Check a lake against a run's ground-truth manifest (exit 1 with a report if not).
+    Verify(VerifyArgs),
     /// Read a control token on stdin and print the config line with its SHA-256 digest.
     TokenHash,
 }
@@ -233,6 +235,31 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The lake: a folder or s3://BUCKET/PREFIX (lake: prefix optional).
+    #[arg(long, value_parser = parse_lake)]
+    pub lake: LakeSpec,
+
+    /// The run's ground-truth manifest (`csgen generate --truth FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub truth: PathBuf,
+
+    /// The run's model config (TOML). With it, the run is regenerated: every missing or
+    /// stray event id is named, and the lake's distributions are tested against the
+    /// config. Without it, counts and the labelled faults are checked.
+    #[arg(long, short, env = "CS_CONFIG_FILE", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Significance level of each chi-square test.
+    #[arg(long, default_value_t = 0.001, value_parser = parse_alpha)]
+    pub alpha: f64,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// The lake folder (created; it must be new or empty).
     #[arg(long, value_name = "DIR", default_value = "csgen-demo")]
@@ -281,6 +308,13 @@ fn parse_sink(s: &str) -> Result<Target, String> {
 
 fn parse_source(s: &str) -> Result<SourceSpec, String> {
     s.parse()
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!("{s:?} is not a significance level between 0 and 1")),
+    }
 }
 
 fn parse_lake(s: &str) -> Result<LakeSpec, String> {
@@ -340,7 +374,7 @@ mod tests {
         let mut cmd = Args::command().term_width(100);
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
         for sub in [
-            "generate", "serve", "check", "enrich", "ddl", "query", "report", "demo",
+            "generate", "serve", "check", "enrich", "ddl", "query", "report", "demo", "verify",
         ] {
             let mut s = cmd
                 .find_subcommand_mut(sub)

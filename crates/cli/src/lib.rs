@@ -27,6 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Ddl(a) => cmd::ddl::run(a),
         Command::Query(a) => cmd::query::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
         Command::TokenHash => cmd::token_hash::run(),
     }
 }

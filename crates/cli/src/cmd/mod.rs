@@ -9,6 +9,7 @@ pub mod query;
 pub mod report;
 pub mod serve;
 pub mod token_hash;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -7,3 +7,4 @@ mod generate;
 mod pipeline;
 mod serve;
 mod support;
+mod verify;

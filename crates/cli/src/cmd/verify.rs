@@ -1,0 +1,85 @@
+//! `csgen verify`: the lake against a run's ground-truth manifest. Exit 0 when the
+//! lake preserved everything, 1 with the report when not, 2 when the lake, manifest
+//! or config cannot be used.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use csgen_analytics::Lake;
+use csgen_analytics::verify::{self, Options};
+use csgen_model::{Manifest, ModelConfig, RealisticConfig};
+
+use super::runtime;
+use crate::UsageError;
+use crate::args::{ConfigArgs, VerifyArgs};
+
+pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
+    let manifest = read_manifest(&a.truth)?;
+    let config = match &a.config {
+        Some(path) => Some(realistic_config(path)?),
+        None => None,
+    };
+    let options = Options {
+        config,
+        alpha: a.alpha,
+        truth_name: a.truth.display().to_string(),
+    };
+    let report = runtime()?.block_on(async {
+        let lake = Lake::open_allow_empty(&a.lake)
+            .await
+            .map_err(usage_or_runtime)?;
+        verify::verify(&lake, &manifest, &options)
+            .await
+            .map_err(|e| match e.is_usage() {
+                true => anyhow::Error::new(UsageError(e.to_string())),
+                false => anyhow!(e),
+            })
+    })?;
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", verify::render(&report));
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "verify: lake {} does not match {}",
+            report.lake,
+            report.truth
+        ))
+    }
+}
+
+fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read ground truth {}: {e}", path.display())))?;
+    Manifest::from_json(&text).map_err(|e| {
+        anyhow::Error::new(UsageError(format!(
+            "ground truth {} is not a csgen manifest: {e}",
+            path.display()
+        )))
+    })
+}
+
+fn realistic_config(path: &Path) -> anyhow::Result<RealisticConfig> {
+    let source = crate::config::load(&ConfigArgs {
+        config: Some(path.to_owned()),
+    })?;
+    match source.model {
+        ModelConfig::Realistic(c) => Ok(*c),
+        ModelConfig::Classic(_) => Err(anyhow::Error::new(UsageError(format!(
+            "configuration {} is a classic (properties) config; a manifest comes from the \
+             realistic model: pass the TOML config of the run",
+            path.display()
+        )))),
+    }
+}
+
+fn usage_or_runtime(e: csgen_analytics::AnalyticsError) -> anyhow::Error {
+    if e.is_usage() {
+        anyhow::Error::new(UsageError(e.to_string()))
+    } else {
+        anyhow!(e)
+    }
+}
