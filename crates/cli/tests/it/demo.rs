@@ -8,7 +8,9 @@ use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::{TempDir, agent, csgen, get, json, poll, post, wait_with_deadline};
+use crate::support::{
+    TempDir, agent, csgen, duckdb_counts, get, json, poll, post, wait_with_deadline,
+};
 
 /// The lines of a child's pipe, read on a thread.
 fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -131,37 +133,6 @@ fn generated(status: &serde_json::Value) -> u64 {
     status["counters"]["generated"].as_u64().unwrap()
 }
 
-/// Rows in the lake's events table, read by DuckDB (an independent reader).
-fn duckdb_rows(lake: &Path) -> u64 {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        python.exists(),
-        "run scripts/setup.sh first: {} is missing",
-        python.display()
-    );
-    let sql = format!(
-        "select count(*) from read_parquet('{}/events/*/*/*.parquet', hive_partitioning=true)",
-        lake.display()
-    );
-    let out = std::process::Command::new(python)
-        .args([
-            "-c",
-            &format!("import duckdb; print(duckdb.connect().execute({sql:?}).fetchone()[0])"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// The numbers of a summary line, in order.
 fn numbers(line: &str) -> Vec<u64> {
     line.split(|c: char| !c.is_ascii_digit())
@@ -273,7 +244,7 @@ fn demo_runs_live_into_the_lake_obeys_the_token_and_stops_cleanly_on_sigint() {
                 || (rel.starts_with("dead_letters/") && rel.ends_with(".jsonl"));
         assert!(ok, "unexpected file {rel}");
     }
-    assert_eq!(duckdb_rows(&lake), events, "{detail}");
+    assert_eq!(duckdb_counts(&lake, "count(*)")[0], events, "{detail}");
 }
 
 #[test]

@@ -1,47 +1,6 @@
 //! The binary's pipeline paths: the realistic model's backfill with its ground truth,
 //! `generate` into `enrich`, the in-process lake sink, and the DDL.
-
-use std::path::Path;
-
-use crate::support::{TempDir, csgen, run, stderr};
-
-fn store_toml() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/store.toml")
-        .display()
-        .to_string()
-}
-
-/// Rows and distinct event ids in a lake, read by DuckDB (an independent reader).
-fn duckdb_count(lake: &Path) -> (u64, u64) {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        python.exists(),
-        "run scripts/setup.sh first: {} is missing",
-        python.display()
-    );
-    let sql = format!(
-        "select count(*), count(distinct event_id) from read_parquet('{}/events/*/*/*.parquet', hive_partitioning=true)",
-        lake.display()
-    );
-    let out = std::process::Command::new(python)
-        .args([
-            "-c",
-            &format!(
-                "import duckdb; r = duckdb.connect().execute({sql:?}).fetchone(); print(r[0], r[1])"
-            ),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut n = text.split_whitespace().map(|w| w.parse::<u64>().unwrap());
-    (n.next().unwrap(), n.next().unwrap())
-}
+use crate::support::{TempDir, csgen, duckdb_counts, run, stderr, store_toml};
 
 #[test]
 fn realistic_backfill_writes_records_and_a_matching_ground_truth() {
@@ -113,7 +72,10 @@ fn generate_then_enrich_lands_every_event_once() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(duckdb_count(&lake), (5000, 5000));
+    assert_eq!(
+        duckdb_counts(&lake, "count(*), count(distinct event_id)"),
+        [5000, 5000]
+    );
     // Running again over the same file resumes at its end: nothing is added twice.
     let o = run(&[
         "enrich",
@@ -123,7 +85,10 @@ fn generate_then_enrich_lands_every_event_once() {
         &format!("lake:{}", lake.display()),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(duckdb_count(&lake), (5000, 5000));
+    assert_eq!(
+        duckdb_counts(&lake, "count(*), count(distinct event_id)"),
+        [5000, 5000]
+    );
 }
 
 #[test]
@@ -157,7 +122,7 @@ fn lake_sink_counts_dead_letters_as_stored_not_lost() {
         )),
         "{err}"
     );
-    let (rows, _) = duckdb_count(&lake);
+    let rows = duckdb_counts(&lake, "count(*)")[0];
     let dead: u64 = std::fs::read_dir(lake.join("dead_letters"))
         .map(|d| {
             d.map(|f| {

@@ -194,3 +194,41 @@ pub fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) ->
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The example store's TOML config (the realistic model).
+pub fn store_toml() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/store.toml")
+        .display()
+        .to_string()
+}
+
+/// Counts over a lake's events, read by DuckDB (an independent reader): `exprs` is the
+/// SELECT list, e.g. `count(*), count(distinct event_id)`; one number per expression.
+pub fn duckdb_counts(lake: &std::path::Path, exprs: &str) -> Vec<u64> {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "run scripts/setup.sh first: {} is missing",
+        python.display()
+    );
+    let sql = format!(
+        "select {exprs} from read_parquet('{}/events/*/*/*.parquet', hive_partitioning=true)",
+        lake.display()
+    );
+    let script = format!("import duckdb; print(*duckdb.connect().execute({sql:?}).fetchone())");
+    let out = Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|w| w.parse().expect("a count"))
+        .collect()
+}

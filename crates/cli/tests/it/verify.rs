@@ -3,16 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{TempDir, run, stderr, stdout};
+use crate::support::{TempDir, run, stderr, stdout, store_toml};
 
 const HOUR: &str = "2026-11-02T01";
-
-fn store_toml() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/store.toml")
-        .display()
-        .to_string()
-}
 
 /// Three night hours of the example store (faults on) into `--sink lake:`, with truth.
 fn generate_lake(dir: &TempDir) -> (PathBuf, PathBuf) {
