@@ -7,9 +7,10 @@ use std::process::{Command, Stdio};
 
 use csgen_analytics::report::{self, REPORTS, text};
 use csgen_analytics::{Lake, Reports, TimeRange};
+use csgen_testkit::repo_root;
 use serde_json::Value;
 
-use crate::support::{lake, python, repo_root};
+use crate::support::{lake, python};
 
 fn reports(range: Option<TimeRange>) -> Reports {
     tokio::runtime::Runtime::new().unwrap().block_on(async {

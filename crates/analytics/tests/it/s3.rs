@@ -1,82 +1,18 @@
 //! A lake in S3 (moto's S3 API on 127.0.0.1): the same table, answers and pruning as
 //! the local copy of the same files.
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use csgen_analytics::{Lake, query};
 use csgen_pipeline::LakeSpec;
+use csgen_testkit::Server;
 
-use crate::support::{lake, missing, repo_root};
-
-/// moto_server on a free port; killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Option<Self> {
-        let bin = repo_root().join(".venv/bin/moto_server");
-        if !bin.is_file() {
-            missing("moto_server in .venv (run scripts/setup.sh)");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let mut child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(child.try_wait().unwrap().is_none(), "moto_server exited");
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen in 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(Self {
-            child,
-            endpoint: format!("http://{addr}"),
-        })
-    }
-
-    fn create_bucket(&self, bucket: &str) {
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut s = TcpStream::connect(host).unwrap();
-        write!(
-            s,
-            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::lake;
 
 #[tokio::test]
 async fn an_s3_lake_answers_like_its_local_copy_and_prunes_the_same() {
-    let Some(moto) = Moto::start() else { return };
+    let Some(moto) = Server::moto() else { return };
     moto.create_bucket("lake");
     let env = |key: &str| match key {
-        "AWS_ENDPOINT_URL" => Some(moto.endpoint.clone()),
+        "AWS_ENDPOINT_URL" => Some(moto.endpoint()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
         "AWS_REGION" => Some("us-east-1".to_owned()),
         _ => None,

@@ -9,16 +9,13 @@ use csgen_model::{
     Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
 };
 use csgen_pipeline::{Counters, LakeSpec, RunOptions, SourceSpec};
+use csgen_testkit::repo_root;
 
 /// 2026-11-02T00:00:00Z, a Monday.
 pub const FROM_MS: i64 = 1_793_577_600_000;
 const HOUR_MS: i64 = 3_600_000;
 /// Two days: enough for returning users and sessions across midnight.
 pub const HOURS: i64 = 48;
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The example store, smaller: 2,000 customers and 1,500 sessions a day
 /// (about 13,000 events over the two days), with its faults on.
@@ -104,25 +101,7 @@ fn write_raw(path: &Path) {
     std::fs::write(path, &batch.data).unwrap();
 }
 
-/// Says that a test tool is missing: a failure in CI (CI=true), a skip elsewhere.
-pub fn missing(what: &str) {
-    if std::env::var_os("CI").is_some_and(|v| v == "true") {
-        panic!("{what} is missing; in CI it must be there");
-    }
-    eprintln!("skipping: {what} is missing");
-}
-
 /// `.venv/bin/python` with duckdb importable; `None` (or a panic under CI) otherwise.
 pub fn python() -> Option<PathBuf> {
-    let py = repo_root().join(".venv/bin/python");
-    let ok = py.exists()
-        && std::process::Command::new(&py)
-            .args(["-c", "import duckdb"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(py);
-    }
-    missing("duckdb in .venv (run scripts/setup.sh)");
-    None
+    csgen_testkit::python(&["duckdb"])
 }

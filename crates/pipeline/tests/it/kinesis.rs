@@ -1,8 +1,6 @@
 //! The `kinesis:` source against kinesalite on 127.0.0.1: every record exactly once
 //! in the lake, restarts resume from the per-shard checkpoint, resharding tolerated.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,55 +10,12 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 use csgen_model::StoreConfig;
 use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, RunSummary, SourceSpec};
+use csgen_testkit::Server;
 
-use crate::support::{generated, missing, python, read_lake, repo_root};
+use crate::support::{generated, python, read_lake};
 
 const START_MS: i64 = 1_795_418_780_123;
 const STREAM: &str = "clicks";
-
-/// kinesalite, in memory, on 127.0.0.1; killed on drop.
-struct Kinesalite {
-    child: Child,
-    endpoint: String,
-}
-
-impl Kinesalite {
-    fn start() -> Option<Self> {
-        let root = repo_root();
-        if !root.join("tools/node/node_modules/kinesalite").is_dir() {
-            missing("kinesalite (tools/node/node_modules)");
-            return None;
-        }
-        let mut child = Command::new("node")
-            .arg(root.join("tools/node/kinesalite-server.js"))
-            .arg("0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start node");
-        // The script prints "listening PORT" once bound (node exits if it cannot bind).
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read kinesalite's port");
-        let port: u16 = line
-            .trim()
-            .strip_prefix("listening ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("kinesalite said {line:?}"));
-        Some(Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        })
-    }
-}
-
-impl Drop for Kinesalite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn client(endpoint: &str) -> Client {
     let config = aws_sdk_kinesis::Config::builder()
@@ -194,12 +149,12 @@ async fn enrich(client: &Client, lake: &std::path::Path) -> RunSummary {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kinesis_to_lake_exactly_once_across_restarts_and_a_reshard() {
     let Some(py) = python() else { return };
-    let Some(server) = Kinesalite::start() else {
+    let Some(server) = Server::kinesalite(None) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let client = client(&server.endpoint);
+    let client = client(&server.endpoint());
     client
         .create_stream()
         .stream_name(STREAM)

@@ -1,41 +1,26 @@
 //! An S3 lake on a moto server (127.0.0.1): the same round trip as locally, read back
 //! by pyarrow's S3 filesystem.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 use csgen_model::StoreConfig;
 use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, SourceSpec};
+use csgen_testkit::Server;
 
-use crate::support::{Moto, assert_event_types, generated, python, read_lake};
-
-/// `PUT /bucket` on moto (which accepts unsigned requests).
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let host = endpoint.trim_start_matches("http://");
-    let mut s = TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-}
+use crate::support::{assert_event_types, generated, python, read_lake};
 
 #[tokio::test]
 async fn s3_lake_round_trip_and_resume() {
     let Some(py) = python() else { return };
-    let Some(moto) = Moto::start() else { return };
-    create_bucket(&moto.endpoint, "lake");
+    let Some(moto) = Server::moto() else { return };
+    moto.create_bucket("lake");
     let dir = tempfile::tempdir().unwrap();
     let (input, ids) = generated(3000, 1_795_418_780_123, 4000);
     let src = dir.path().join("raw.jsonl");
     std::fs::write(&src, &input).unwrap();
     let spec: LakeSpec = "s3://lake/clicks/v1".parse().unwrap();
     let env = |key: &str| match key {
-        "AWS_ENDPOINT_URL" => Some(moto.endpoint.clone()),
+        "AWS_ENDPOINT_URL" => Some(moto.endpoint()),
         "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
         "AWS_REGION" => Some("us-east-1".to_owned()),
         _ => None,
@@ -62,7 +47,7 @@ async fn s3_lake_round_trip_and_resume() {
     assert_eq!(summary.counters.committed_events, 3000);
     assert!(summary.counters.flushes >= 2);
 
-    let back = read_lake(&py, &["s3", &moto.endpoint, "lake", "clicks/v1"]);
+    let back = read_lake(&py, &["s3", &moto.endpoint(), "lake", "clicks/v1"]);
     let mut want = ids;
     want.sort();
     assert_eq!(back.event_ids, want);

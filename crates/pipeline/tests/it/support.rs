@@ -1,39 +1,15 @@
-//! Test support: raw input made by the generator, the independent Python reader, and
-//! a moto S3 server on 127.0.0.1.
+//! Test support: raw input made by the generator and the independent Python reader.
+//! The servers (moto, kinesalite) come from `csgen_testkit`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use csgen_model::{Encoder, Format, Generator, StoreConfig};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Panics in CI (`CI=true`); elsewhere prints why the test is skipped.
-pub fn missing(what: &str) {
-    let msg = format!("{what} is not installed: run scripts/setup.sh");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-}
-
+/// `.venv/bin/python` with the independent readers (pyarrow, DuckDB) importable;
+/// `None` (or a panic under CI) otherwise.
 pub fn python() -> Option<PathBuf> {
-    let py = repo_root().join(".venv/bin/python");
-    let ok = py.is_file()
-        && Command::new(&py)
-            .args(["-c", "import pyarrow, duckdb"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if ok {
-        Some(py)
-    } else {
-        missing("pyarrow/duckdb in .venv");
-        None
-    }
+    csgen_testkit::python(&["pyarrow", "duckdb"])
 }
 
 /// `n` JSON records from the generator, one second apart from `start_ms`, plus the
@@ -115,53 +91,4 @@ pub fn assert_event_types(types: &std::collections::BTreeMap<String, String>) {
         types.contains_key("dt") && types.contains_key("hour"),
         "{types:?}"
     );
-}
-
-/// A moto server (S3 API) on 127.0.0.1; killed on drop.
-pub struct Moto {
-    child: Child,
-    pub endpoint: String,
-}
-
-impl Moto {
-    pub fn start() -> Option<Self> {
-        let bin = repo_root().join(".venv/bin/moto_server");
-        if !bin.is_file() {
-            missing("moto server (.venv/bin/moto_server)");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("bind")
-            .port();
-        let mut child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("moto_server exited: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {addr} within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(Self {
-            child,
-            endpoint: format!("http://{addr}"),
-        })
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

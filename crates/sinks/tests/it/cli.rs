@@ -8,8 +8,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use csgen_testkit::{Server, skip};
+
 use crate::kinesis::{client, create_stream, read_all};
-use crate::servers::Server;
 use crate::{count_ids, local_aws_env};
 
 fn csgen_binary() -> Option<PathBuf> {
@@ -19,12 +20,10 @@ fn csgen_binary() -> Option<PathBuf> {
     if bin.is_file() {
         return Some(bin);
     }
-    let msg = format!("{} not built: run cargo test --workspace", bin.display());
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    None
+    skip(format!(
+        "{} not built: run cargo test --workspace",
+        bin.display()
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

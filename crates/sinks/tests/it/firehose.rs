@@ -7,8 +7,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use csgen_sinks::{BuildOptions, Sink, SinkSpec};
+use csgen_testkit::Server;
 
-use crate::servers::Server;
 use crate::{count_ids, event_ids, json_batch, local_aws_env};
 
 /// A plain S3 call to moto; the dummy SigV4 header tells moto which service it is.

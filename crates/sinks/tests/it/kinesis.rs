@@ -7,9 +7,9 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use csgen_model::{Batch, Encoder, Format, Generator, StoreConfig};
 use csgen_sinks::{AnySink, BuildOptions, Sink, SinkError, SinkSpec};
+use csgen_testkit::{Server, free_port};
 
 use crate::proxy::{Faults, Proxy};
-use crate::servers::{Server, free_port};
 use crate::{count_ids, event_ids, json_batch, local_aws_env};
 
 pub async fn client(endpoint: &str) -> Client {
@@ -176,7 +176,7 @@ async fn partial_failures_throttling_and_dropped_connections_are_retried_to_comp
         drop_before_every: 11,
         drop_after_every: 13,
     };
-    let proxy = Proxy::start(server.addr, faults).await;
+    let proxy = Proxy::start(server.addr(), faults).await;
     let spec = "kinesis:faulty?linger-ms=20&batch-records=200&max-in-flight=3";
     let mut sink = kinesis_sink(&proxy.endpoint(), spec).await;
     const N: u64 = 6_000;

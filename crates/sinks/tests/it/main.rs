@@ -1,12 +1,12 @@
 //! Integration tests of csgen-sinks against real local servers (one test binary).
 //!
-//! kinesalite and moto are installed by `scripts/setup.sh`; see [`servers`].
+//! kinesalite and moto are installed by `scripts/setup.sh` and started by
+//! [`csgen_testkit::Server`].
 
 mod cli;
 mod firehose;
 mod kinesis;
 mod proxy;
-mod servers;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,62 @@
+//! Shared support for csgen's integration tests (a dev-dependency only).
+//!
+//! The tests talk to real servers on 127.0.0.1 that `scripts/setup.sh` installs:
+//! kinesalite (Kinesis API, from `tools/node`) and moto (Kinesis, Firehose and S3
+//! APIs, from the Python venv `.venv`). [`Server`] starts one on a free port, polls it
+//! with a deadline until it answers, and kills it when dropped.
+//!
+//! When a tool is not installed a test is skipped with a message, except in CI
+//! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
+//!
+//! Standard library only, so that it adds nothing to any crate's build.
+
+mod server;
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub use server::{Server, create_bucket, free_port};
+
+/// The repository root (`tools/`, `.venv/` and `examples/` live there).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the tests run in CI (`CI=true`), where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| v == "true")
+}
+
+/// A test cannot run for `reason`: panics in CI, otherwise prints
+/// `SKIPPED: {reason}` and returns `None` for the caller to return early.
+pub fn skip<T>(reason: impl Display) -> Option<T> {
+    if in_ci() {
+        panic!("{reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    None
+}
+
+/// [`skip`] because `what` (a tool `scripts/setup.sh` installs) is not there.
+pub fn missing<T>(what: &str) -> Option<T> {
+    skip(format!("{what} is not installed: run scripts/setup.sh"))
+}
+
+/// `.venv/bin/python` if it can import every module of `modules`; otherwise
+/// [`missing`].
+pub fn python(modules: &[&str]) -> Option<PathBuf> {
+    let py = repo_root().join(".venv/bin/python");
+    let imports = format!("import {}", modules.join(", "));
+    let ok = py.is_file()
+        && Command::new(&py)
+            .args(["-c", &imports])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if ok {
+        Some(py)
+    } else {
+        missing(&format!("{} in .venv", modules.join("/")))
+    }
+}
