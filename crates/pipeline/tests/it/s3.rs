@@ -33,17 +33,20 @@ async fn s3_lake_round_trip_and_resume() {
         ..RunOptions::default()
     };
     let source = SourceSpec::File(src.clone());
-    let summary = csgen_pipeline::run(
-        &source,
-        spec.store_with(&env).unwrap(),
-        &StoreConfig::defaults(),
-        &options,
-        Arc::new(Counters::default()),
-        || 0,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let config = StoreConfig::defaults();
+    // One run of the pipeline from the file into the S3 lake, with fresh counters.
+    let enrich = || {
+        csgen_pipeline::run(
+            &source,
+            spec.store_with(&env).unwrap(),
+            &config,
+            &options,
+            Arc::new(Counters::default()),
+            || 0,
+            std::future::pending(),
+        )
+    };
+    let summary = enrich().await.unwrap();
     assert_eq!(summary.counters.committed_events, 3000);
     assert!(summary.counters.flushes >= 2);
 
@@ -62,17 +65,7 @@ async fn s3_lake_round_trip_and_resume() {
     );
 
     // The checkpoint lives in the bucket: a second run resumes at the end.
-    let again = csgen_pipeline::run(
-        &source,
-        spec.store_with(&env).unwrap(),
-        &StoreConfig::defaults(),
-        &options,
-        Arc::new(Counters::default()),
-        || 0,
-        std::future::pending(),
-    )
-    .await
-    .unwrap();
+    let again = enrich().await.unwrap();
     assert_eq!(
         (again.resumed_at.offset, again.counters.records),
         (input.len() as u64, 0)
