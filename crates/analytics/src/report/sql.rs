@@ -23,20 +23,22 @@ GROUP BY dt, hour
 ORDER BY dt, hour";
 
 /// Daily active users, split into new ones (first seen that day, within the range)
-/// and returning ones (seen on an earlier day).
+/// and returning ones (seen on an earlier day). Two hash aggregations joined on the
+/// day (a few rows), rather than a window over every user's days: the window sorts
+/// all (user, day) pairs and made this report twice DuckDB's time on 10 M events.
 pub const DAILY: &str = "\
-WITH user_days AS (
-    SELECT DISTINCT dt, user_id FROM events
-), first_seen AS (
-    SELECT dt, min(dt) OVER (PARTITION BY user_id) AS first_dt FROM user_days
+WITH per_day AS (
+    SELECT dt, count(DISTINCT user_id) AS users FROM events GROUP BY dt
+), new_per_day AS (
+    SELECT first_dt AS dt, count(*) AS new_users
+    FROM (SELECT min(dt) AS first_dt FROM events GROUP BY user_id)
+    GROUP BY first_dt
 )
-SELECT dt,
-       count(*) AS users,
-       count(*) FILTER (WHERE dt = first_dt) AS new_users,
-       count(*) FILTER (WHERE dt > first_dt) AS returning_users
-FROM first_seen
-GROUP BY dt
-ORDER BY dt";
+SELECT p.dt, p.users,
+       coalesce(n.new_users, 0) AS new_users,
+       p.users - coalesce(n.new_users, 0) AS returning_users
+FROM per_day p LEFT JOIN new_per_day n ON n.dt = p.dt
+ORDER BY p.dt";
 
 /// Clicks per product group: group lists, product pages and adds to cart, the share
 /// of all grouped clicks, and how many users browsed the group.
