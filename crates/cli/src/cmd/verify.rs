@@ -24,16 +24,10 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
         alpha: a.alpha,
         truth_name: a.truth.display().to_string(),
     };
+    // An analytics error keeps its kind: `exit_code` gives 2 for the usage ones.
     let report = runtime()?.block_on(async {
-        let lake = Lake::open_allow_empty(&a.lake)
-            .await
-            .map_err(usage_or_runtime)?;
-        verify::verify(&lake, &manifest, &options)
-            .await
-            .map_err(|e| match e.is_usage() {
-                true => anyhow::Error::new(UsageError(e.to_string())),
-                false => anyhow!(e),
-            })
+        let lake = Lake::open_allow_empty(&a.lake).await?;
+        anyhow::Ok(verify::verify(&lake, &manifest, &options).await?)
     })?;
     if a.json {
         println!("{}", report.to_json());
@@ -73,13 +67,5 @@ fn realistic_config(path: &Path) -> anyhow::Result<RealisticConfig> {
              realistic model: pass the TOML config of the run",
             path.display()
         )))),
-    }
-}
-
-fn usage_or_runtime(e: csgen_analytics::AnalyticsError) -> anyhow::Error {
-    if e.is_usage() {
-        anyhow::Error::new(UsageError(e.to_string()))
-    } else {
-        anyhow!(e)
     }
 }

@@ -1,6 +1,6 @@
 //! The binary's pipeline paths: the realistic model's backfill with its ground truth,
 //! `generate` into `enrich`, the in-process lake sink, and the DDL.
-use crate::support::{TempDir, csgen, duckdb_counts, run, stderr, store_toml};
+use crate::support::{TempDir, csgen, duckdb_counts, enrich_file, run, stderr, store_toml};
 
 #[test]
 fn realistic_backfill_writes_records_and_a_matching_ground_truth() {
@@ -59,13 +59,7 @@ fn generate_then_enrich_lands_every_event_once() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let lake = dir.path("lake");
-    let o = run(&[
-        "enrich",
-        "--from",
-        raw.to_str().unwrap(),
-        "--to",
-        &format!("lake:{}", lake.display()),
-    ]);
+    let o = enrich_file(&raw, &lake);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("5000 events and 0 dead letters"),
@@ -77,13 +71,7 @@ fn generate_then_enrich_lands_every_event_once() {
         [5000, 5000]
     );
     // Running again over the same file resumes at its end: nothing is added twice.
-    let o = run(&[
-        "enrich",
-        "--from",
-        raw.to_str().unwrap(),
-        "--to",
-        &format!("lake:{}", lake.display()),
-    ]);
+    let o = enrich_file(&raw, &lake);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         duckdb_counts(&lake, "count(*), count(distinct event_id)"),

@@ -1,7 +1,7 @@
 //! Running the built binary, and a control server bound to a free 127.0.0.1 port.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,6 +23,17 @@ pub fn run(args: &[&str]) -> Output {
         .spawn()
         .expect("csgen runs");
     wait_with_deadline(child, Duration::from_secs(60))
+}
+
+/// `csgen enrich --from RAW --to lake:LAKE`, bounded like [`run`].
+pub fn enrich_file(raw: &Path, lake: &Path) -> Output {
+    run(&[
+        "enrich",
+        "--from",
+        raw.to_str().unwrap(),
+        "--to",
+        &format!("lake:{}", lake.display()),
+    ])
 }
 
 /// Collects the child's output (reading its pipes while it runs), killing it after `limit`.
@@ -197,7 +208,7 @@ pub fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) ->
 
 /// The example store's TOML config (the realistic model).
 pub fn store_toml() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/store.toml")
         .display()
         .to_string()

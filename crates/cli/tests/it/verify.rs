@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{TempDir, run, stderr, stdout, store_toml};
+use crate::support::{TempDir, enrich_file, run, stderr, stdout, store_toml};
 
 const HOUR: &str = "2026-11-02T01";
 
@@ -125,13 +125,7 @@ fn verify_passes_on_a_lake_written_by_enrich_from_a_file() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lake = dir.path("lake");
-    let out = run(&[
-        "enrich",
-        "--from",
-        raw.to_str().unwrap(),
-        "--to",
-        &format!("lake:{}", lake.display()),
-    ]);
+    let out = enrich_file(&raw, &lake);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = verify(&lake, &dir.path("raw.jsonl.truth.json"), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
