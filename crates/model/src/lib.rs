@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod load;
 pub mod properties;
+pub mod rate;
 pub mod realistic;
 pub mod record;
 pub mod schedule;
