@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use csgen_model::{Format, Shard};
+use csgen_pipeline::endpoint::duration;
 use csgen_pipeline::{LakeSpec, SourceSpec};
-
-use crate::sink::Target;
+use csgen_sinks::SinkSpec;
+use csgen_sinks::lake::LakeSinkSpec;
 
 /// csgen: a clickstream generator and data-lake pipeline.
 ///
@@ -85,10 +86,9 @@ pub struct StreamArgs {
     #[arg(long, default_value = "json", value_parser = parse_format)]
     pub format: Format,
 
-    /// Where records go: stdout, file:PATH, kinesis:STREAM[?options], firehose:NAME[?options],
-    /// lake:PATH or lake:s3://BUCKET/PREFIX (enrich in-process). See docs/sinks.md.
-    #[arg(long, value_name = "SPEC", value_parser = parse_sink)]
-    pub sink: Option<Target>,
+    /// Where records go (default stdout); the forms are listed in --help.
+    #[arg(long, value_name = "SPEC", value_parser = parse_sink, long_help = sink_help())]
+    pub sink: Option<SinkSpec>,
 
     /// Endpoint URL for AWS services (e.g. a local Kinesis server); overrides AWS_ENDPOINT_URL.
     #[arg(long, value_name = "URL")]
@@ -156,25 +156,32 @@ pub struct EnrichArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
 
-    /// Raw records: - (stdin) or a file (resumable: a checkpoint in the lake).
-    #[arg(long, value_name = "SOURCE", value_parser = parse_source)]
+    /// Raw records: - (stdin), a file or a stream; the forms are listed in --help.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_source, long_help = source_help())]
     pub from: SourceSpec,
 
-    /// The lake: lake:PATH or lake:s3://BUCKET/PREFIX.
-    #[arg(long, value_name = "SINK", value_parser = parse_lake)]
-    pub to: LakeSpec,
+    /// The lake: lake:PATH or lake:s3://BUCKET/PREFIX, with the lake sink's options
+    /// (max-age, max-buffer-mib, compression), e.g. lake:./lake?max-age=10s.
+    #[arg(long, value_name = "SINK", value_parser = parse_lake_sink)]
+    pub to: LakeSinkSpec,
+
+    /// Endpoint URL for AWS services (e.g. a local Kinesis or S3 server); overrides AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 
     /// A user's clicks further apart than this start a new session (records without one).
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub session_gap: Duration,
 
-    /// Flush a partition's buffer when it is this old.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    pub max_age: Duration,
+    /// Flush the lake's buffers when the oldest is this old (default 5m, or the lake
+    /// spec's max-age).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_age: Option<Duration>,
 
-    /// Flush when the buffered records reach this many MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64)]
-    pub max_buffer_mib: usize,
+    /// Flush when the buffered records reach this many MiB (1 to 4096; default 64, or
+    /// the lake spec's max-buffer-mib).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_buffer_mib: Option<u16>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -302,12 +309,33 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
-fn parse_sink(s: &str) -> Result<Target, String> {
-    s.parse()
+fn parse_sink(s: &str) -> Result<SinkSpec, String> {
+    s.parse().map_err(|e: csgen_sinks::SpecError| e.to_string())
 }
 
 fn parse_source(s: &str) -> Result<SourceSpec, String> {
     s.parse()
+        .map_err(|e: csgen_pipeline::endpoint::SpecError| e.to_string())
+}
+
+fn parse_lake_sink(s: &str) -> Result<LakeSinkSpec, String> {
+    s.parse()
+}
+
+/// `--sink`'s long help: the registry's forms, one per line.
+fn sink_help() -> String {
+    format!(
+        "Where records go (default stdout). See docs/sinks.md for each sink's options.\n\n{}",
+        SinkSpec::help()
+    )
+}
+
+/// `--from`'s long help: the registry's forms, one per line.
+fn source_help() -> String {
+    format!(
+        "Raw records, one per line. See docs/pipeline.md for each source's options.\n\n{}",
+        SourceSpec::help()
+    )
 }
 
 fn parse_alpha(s: &str) -> Result<f64, String> {
@@ -332,7 +360,7 @@ fn parse_utc(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration like 10s or 5m: {e}"))
+    duration::parse_any(s)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

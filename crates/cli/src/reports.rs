@@ -12,8 +12,6 @@ use csgen_pipeline::{Counters, LakeSpec};
 use csgen_server::{ReportFuture, ReportSource};
 use tokio::sync::OnceCell;
 
-use crate::sink::{CliSink, Target};
-
 /// The standard reports over the whole of one lake, as it grows.
 pub struct LakeReports {
     spec: LakeSpec,
@@ -30,17 +28,6 @@ impl LakeReports {
             spec,
             counters,
             lake: OnceCell::new(),
-        }
-    }
-
-    /// The reports of a run's sink, when it writes a lake.
-    pub fn of_sink(target: &Target, sink: &CliSink) -> Option<Arc<dyn ReportSource>> {
-        match (target, sink) {
-            (Target::Lake(spec), CliSink::Lake(lake)) => Some(Arc::new(Self::new(
-                spec.clone(),
-                Some(lake.counters().clone()),
-            ))),
-            _ => None,
         }
     }
 

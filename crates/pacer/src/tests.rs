@@ -18,6 +18,7 @@ struct Recorder {
     stats: Arc<SinkStats>,
 }
 
+#[async_trait::async_trait]
 impl Sink for Recorder {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         let now = tokio::time::Instant::now();
@@ -162,12 +163,13 @@ async fn unpaced_runs_deliver_in_sequence_order_for_any_thread_count() {
 /// A sink that refuses everything, as a stream with a missing target would.
 struct Refuser(Arc<SinkStats>);
 
+#[async_trait::async_trait]
 impl Sink for Refuser {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         self.0.add_failed(batch.len() as u64);
         Err(SinkError::Fatal {
             target: "refuser".into(),
-            message: "no such stream".into(),
+            source: "no such stream".into(),
         })
     }
     async fn flush(&mut self) -> Result<(), SinkError> {

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use csgen_model::{Encoder, Format, Generator, StoreConfig};
 use csgen_pipeline::{
-    Compression, Counters, EnrichOptions, Enricher, LakeOptions, LakeSpec, Position, RunOptions,
-    SourceSpec,
+    Compression, Counters, EnrichOptions, Enricher, LakeOptions, Position, RunOptions, SourceSpec,
 };
 
 const EVENTS: u64 = 500_000;
@@ -47,8 +46,8 @@ fn once(src: &std::path::Path, lake: &std::path::Path, compression: Compression)
     };
     let summary = rt
         .block_on(csgen_pipeline::run(
-            &SourceSpec::File(src.to_owned()),
-            LakeSpec::Local(lake.to_owned()).store().unwrap(),
+            &SourceSpec::file(src.to_owned()),
+            csgen_pipeline::lake::Store::Local(lake.to_owned()),
             &StoreConfig::defaults(),
             &options,
             Arc::new(Counters::default()),

@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lake: LakeSpec = lake.parse()?;
     let summary = csgen_pipeline::run(
         &source,
-        lake.store()?,
+        lake.open(&Default::default()).await?,
         &csgen_model::StoreConfig::defaults(),
         &options,
         Arc::new(Counters::default()),

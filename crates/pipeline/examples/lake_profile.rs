@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use csgen_model::{Encoder, Format, Generator, StoreConfig};
 use csgen_pipeline::{
-    Counters, EnrichOptions, Enricher, LakeOptions, LakeSpec, Position, RunOptions, SourceSpec,
+    Counters, EnrichOptions, Enricher, LakeOptions, Position, RunOptions, SourceSpec,
 };
 
 fn main() {
@@ -47,10 +47,8 @@ fn main() {
             let t = Instant::now();
             let summary = rt
                 .block_on(csgen_pipeline::run(
-                    &SourceSpec::File(args[2].clone().into()),
-                    LakeSpec::Local(args[3].clone().into())
-                        .store()
-                        .expect("lake"),
+                    &SourceSpec::file(args[2].clone()),
+                    csgen_pipeline::lake::Store::Local(args[3].clone().into()),
                     &StoreConfig::defaults(),
                     &options,
                     Arc::new(Counters::default()),

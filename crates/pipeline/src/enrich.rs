@@ -142,10 +142,7 @@ impl Enricher {
 /// the record's bytes, and the record's byte offset. Re-reading the same source gives
 /// the same ids, so a replay after a crash does not invent new events.
 pub fn derived_id(source_key: u64, bytes: &[u8], offset: u64) -> uuid::Uuid {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ source_key;
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = crate::hash::fnv1a(crate::hash::FNV_OFFSET ^ source_key, bytes);
     let mut out = [0u8; 16];
     out[..8].copy_from_slice(&csgen_model::click::mix64(h).to_be_bytes());
     out[8..].copy_from_slice(&offset.to_be_bytes());

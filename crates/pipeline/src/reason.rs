@@ -21,6 +21,15 @@ pub enum Reason {
     BadTime(String),
 }
 
+/// At most the first 40 characters of `s`: enough of a bad value to recognise it in a
+/// dead letter's reason, never a whole hostile record.
+pub(crate) fn clip(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 impl Reason {
     /// A short stable code, for counters and for grouping dead letters.
     pub fn code(&self) -> &'static str {

@@ -3,7 +3,7 @@
 //! csgen writes `YYYY-MM-DDTHH:MM:SS.mmmZ`; that shape is parsed by hand (it is on
 //! every record), anything else RFC 3339 goes through chrono.
 
-use crate::reason::Reason;
+use crate::reason::{Reason, clip};
 
 /// 1970-01-01T00:00:00Z, the earliest event time the lake accepts.
 pub const MIN_MS: i64 = 0;
@@ -95,13 +95,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! never panic on whatever a collector sends.
 
 use crate::event::EventType;
-use crate::reason::Reason;
+use crate::reason::{Reason, clip};
 
 /// What a URL says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,13 +223,6 @@ fn number<T: TryFrom<u64>>(text: &str, field: &'static str) -> Result<T, Reason>
     // At most 19 digits: always fits a u64.
     let n = text.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
     T::try_from(n).map_err(|_| Reason::bad(field, format!("{n} is too large")))
-}
-
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(40) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ struct Keep {
     delivered: Arc<Mutex<Vec<Click>>>,
 }
 
+#[async_trait::async_trait]
 impl Sink for Keep {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         self.buffered.lock().unwrap().extend(batch.clicks);

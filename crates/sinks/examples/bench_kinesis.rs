@@ -12,7 +12,8 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use csgen_model::{Batch, Encoder, Format, Generator, Schedule, Shard, StoreConfig, produce};
-use csgen_sinks::{BuildOptions, Sink, SinkSpec};
+use csgen_pipeline::AwsSettings;
+use csgen_sinks::{Sink, SinkContext, SinkSpec};
 
 fn batch(start: u64, end: u64) -> Batch {
     let config = StoreConfig::defaults();
@@ -142,12 +143,14 @@ async fn plain_batched_loop(client: &Client, stream: &str, n: u64) -> f64 {
 async fn csgen_sink(client: &Client, endpoint: &str, stream: &str, n: u64) -> f64 {
     create(client, stream).await;
     let spec: SinkSpec = format!("kinesis:{stream}").parse().unwrap();
-    let build = BuildOptions {
-        endpoint: Some(endpoint.to_owned()),
+    let cx = SinkContext {
+        aws: AwsSettings {
+            endpoint: Some(endpoint.to_owned()),
+        },
         seed: Some(1),
         ..Default::default()
     };
-    let mut sink = spec.build_with(&build).await.expect("build sink");
+    let mut sink = spec.open(&cx).await.expect("build sink");
     let batches: Vec<Batch> = (0..n)
         .step_by(1000)
         .map(|s| batch(s, (s + 1000).min(n)))

@@ -1,12 +1,51 @@
 //! `file:PATH`: records appended to a file, one per line.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use csgen_pipeline::endpoint::Form;
 use tokio::io::AsyncWriteExt;
 
+use crate::context::{Built, SinkContext, SinkEndpoint};
 use crate::stdout::write_batch;
 use crate::{Batch, Sink, SinkError, SinkStats};
+
+pub const FORM: Form = Form {
+    scheme: "file",
+    form: "file:PATH",
+    about: "records appended to a file, one per line",
+};
+
+/// A file, appended to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    pub path: PathBuf,
+}
+
+impl FileSpec {
+    pub fn parse(rest: &str) -> Result<Self, String> {
+        match rest {
+            "" => Err("no file name: expected file:PATH".to_owned()),
+            path => Ok(Self { path: path.into() }),
+        }
+    }
+}
+
+impl fmt::Display for FileSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "file:{}", self.path.display())
+    }
+}
+
+#[async_trait::async_trait]
+impl SinkEndpoint for FileSpec {
+    async fn build(&self, _cx: &SinkContext) -> Result<Built, SinkError> {
+        Ok(Built::unchecked(Box::new(
+            FileSink::open(&self.path).await?,
+        )))
+    }
+}
 
 pub struct FileSink {
     path: PathBuf,
@@ -35,6 +74,7 @@ impl FileSink {
     }
 }
 
+#[async_trait::async_trait]
 impl Sink for FileSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         let target = self.describe();

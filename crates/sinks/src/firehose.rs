@@ -1,25 +1,34 @@
-//! `firehose:NAME`: records to an Amazon Data Firehose delivery stream with
+//! `firehose:NAME[?options]`: records to an Amazon Data Firehose delivery stream with
 //! `PutRecordBatch`.
 //!
 //! Each record is sent newline-terminated, so the objects Firehose writes to S3 are
-//! newline-delimited records. Batching, retries and accounting are the
-//! [`crate::batcher`]'s, as for Kinesis; this module holds the call and the pure
-//! reading of its answer.
+//! newline-delimited records. Batching, retries and accounting are the batching
+//! engine's, as for Kinesis; this module holds the call and the reading of Firehose's
+//! own errors.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use aws_sdk_firehose::Client;
-use aws_sdk_firehose::config::http::HttpResponse;
-use aws_sdk_firehose::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::operation::put_record_batch::{PutRecordBatchError, PutRecordBatchOutput};
 use aws_sdk_firehose::primitives::Blob;
+use csgen_pipeline::endpoint::aws::check_stream_name;
+use csgen_pipeline::endpoint::{Form, ServiceError};
 
-use crate::aws::{BuildOptions, existence_check_failed};
-use crate::batcher::{Engine, Limits, PutApi, Record};
-use crate::retry::{CallFailure, RecordOutcome, classify_code};
-use crate::stream_options::StreamOptions;
+use crate::batched::options::{StreamKind, StreamOptions};
+use crate::batched::retry::{CallFailure, RecordOutcome, classify_code};
+use crate::batched::service;
+use crate::batched::{Engine, Limits, PutApi, Record};
+use crate::context::{Built, SinkContext, SinkEndpoint};
 use crate::{Batch, Sink, SinkError, SinkStats};
+
+pub const FORM: Form = Form {
+    scheme: "firehose",
+    form: "firehose:NAME[?options]",
+    about: "records to an Amazon Data Firehose delivery stream (PutRecordBatch, retries)",
+};
 
 /// `PutRecordBatch` limits: 500 records and 4 MiB per call, 1,000 KiB per record.
 pub const LIMITS: Limits = Limits {
@@ -31,41 +40,74 @@ pub const LIMITS: Limits = Limits {
 
 const RETRYABLE_ENTRY_CODES: &[&str] = &["ServiceUnavailableException", "InternalFailure"];
 
+/// A delivery stream and how to write to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirehoseSpec {
+    pub name: String,
+    pub options: StreamOptions,
+}
+
+impl FirehoseSpec {
+    pub fn parse(rest: &str) -> Result<Self, String> {
+        let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+        check_stream_name(name, 64)?;
+        Ok(Self {
+            name: name.to_owned(),
+            options: StreamOptions::parse(query, StreamKind::Firehose)?,
+        })
+    }
+}
+
+impl fmt::Display for FirehoseSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "firehose:{}{}", self.name, self.options)
+    }
+}
+
+#[async_trait::async_trait]
+impl SinkEndpoint for FirehoseSpec {
+    async fn build(&self, cx: &SinkContext) -> Result<Built, SinkError> {
+        let target = self.to_string();
+        let client = Client::new(&service::sdk_config(cx, &target).await?);
+        let options = self.options.with_run_flush_timeout(cx.flush_timeout);
+        let sink = FirehoseSink::with_client(client.clone(), &self.name, &options, cx.seed());
+        let name = self.name.clone();
+        let health = async move {
+            match client
+                .describe_delivery_stream()
+                .delivery_stream_name(&name)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let not_found = e
+                        .as_service_error()
+                        .is_some_and(|se| se.is_resource_not_found_exception());
+                    let target = format!("firehose:{name}");
+                    Err(service::health_failure(
+                        &target,
+                        "delivery stream",
+                        &name,
+                        e,
+                        not_found,
+                    ))
+                }
+            }
+        };
+        Ok(Built {
+            sink: Box::new(sink),
+            health: Some(Box::pin(health)),
+        })
+    }
+}
+
 pub struct FirehoseSink {
     engine: Engine,
     name: String,
 }
 
 impl FirehoseSink {
-    /// Connects with the standard AWS configuration and checks that the delivery
-    /// stream exists.
-    pub async fn connect(
-        name: &str,
-        options: &StreamOptions,
-        build: &BuildOptions,
-    ) -> Result<Self, SinkError> {
-        let fatal = |message: String| SinkError::Fatal {
-            target: format!("firehose:{name}"),
-            message,
-        };
-        let sdk = crate::aws::load_for_sink(build).await.map_err(fatal)?;
-        let client = Client::new(&sdk);
-        if let Err(e) = client
-            .describe_delivery_stream()
-            .delivery_stream_name(name)
-            .send()
-            .await
-        {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception());
-            let message =
-                existence_check_failed("delivery stream", name, not_found, DisplayErrorContext(&e));
-            return Err(fatal(message));
-        }
-        Ok(Self::with_client(client, name, options, build.seed()))
-    }
-
     /// A sink over an existing client (no checks).
     pub fn with_client(client: Client, name: &str, options: &StreamOptions, seed: u64) -> Self {
         let api = FirehoseApi {
@@ -84,13 +126,9 @@ impl FirehoseSink {
             name: name.to_owned(),
         }
     }
-
-    /// Failed records so far, by reason.
-    pub fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.engine.failure_reasons()
-    }
 }
 
+#[async_trait::async_trait]
 impl Sink for FirehoseSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         let records = (0..batch.len())
@@ -116,6 +154,10 @@ impl Sink for FirehoseSink {
         self.engine.stats()
     }
 
+    fn failure_reasons(&self) -> BTreeMap<String, u64> {
+        self.engine.failure_reasons()
+    }
+
     fn describe(&self) -> String {
         format!("firehose:{}", self.name)
     }
@@ -134,7 +176,9 @@ impl PutApi for FirehoseApi {
                 aws_sdk_firehose::types::Record::builder()
                     .data(Blob::new(r.data.clone()))
                     .build()
-                    .map_err(|e| CallFailure::Fatal(format!("building a request: {e}")))
+                    .map_err(|e| {
+                        CallFailure::Fatal(ServiceError::caused_by("building a request", e))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         match self
@@ -146,60 +190,51 @@ impl PutApi for FirehoseApi {
             .await
         {
             Ok(out) => Ok(outcomes(&out)),
-            Err(e) => Err(classify_error(&self.name, &e)),
+            Err(e) => Err(service::classify(e, |err, status| {
+                classify_service_error(&self.name, err, Some(status))
+            })),
         }
     }
 }
 
 /// How each record of a `PutRecordBatch` answer fared, in request order.
 pub fn outcomes(out: &PutRecordBatchOutput) -> Vec<RecordOutcome> {
-    out.request_responses()
-        .iter()
-        .map(|entry| match entry.error_code() {
-            None => RecordOutcome::Delivered,
-            Some(code) if RETRYABLE_ENTRY_CODES.contains(&code) => {
-                RecordOutcome::Retry(code.to_owned())
-            }
-            Some(code) => RecordOutcome::Failed(format!(
-                "{code}: {}",
-                entry.error_message().unwrap_or("(no message)")
-            )),
-        })
-        .collect()
+    service::outcomes(
+        out.request_responses()
+            .iter()
+            .map(|e| (e.error_code(), e.error_message())),
+        RETRYABLE_ENTRY_CODES,
+    )
 }
 
-/// Whether a failed `PutRecordBatch` call is retried or stops the sink.
-pub fn classify_error(name: &str, e: &SdkError<PutRecordBatchError, HttpResponse>) -> CallFailure {
-    let SdkError::ServiceError(se) = e else {
-        return match e {
-            SdkError::ConstructionFailure(_) => CallFailure::Fatal(format!(
-                "cannot build the request: {}",
-                DisplayErrorContext(e)
-            )),
-            _ => CallFailure::Retry(format!("transport: {}", DisplayErrorContext(e))),
-        };
-    };
-    let err = se.err();
-    let (code, message) = (err.code(), err.message());
+/// Whether a failed `PutRecordBatch` call the service answered (with HTTP `status`)
+/// is retried or stops the sink.
+pub fn classify_service_error(
+    name: &str,
+    err: &PutRecordBatchError,
+    status: Option<u16>,
+) -> CallFailure {
     match err {
-        PutRecordBatchError::ResourceNotFoundException(_) => CallFailure::Fatal(format!(
-            "delivery stream {name:?} not found (ResourceNotFoundException: {})",
-            message.unwrap_or("no message")
-        )),
-        PutRecordBatchError::ServiceUnavailableException(_) => {
-            CallFailure::Retry(code.unwrap_or("ServiceUnavailableException").to_owned())
-        }
+        PutRecordBatchError::ResourceNotFoundException(_) => CallFailure::Fatal(
+            format!(
+                "delivery stream {name:?} not found (ResourceNotFoundException: {})",
+                err.message().unwrap_or("no message")
+            )
+            .into(),
+        ),
+        PutRecordBatchError::ServiceUnavailableException(_) => CallFailure::Retry(
+            err.code()
+                .unwrap_or("ServiceUnavailableException")
+                .to_owned(),
+        ),
         PutRecordBatchError::InvalidArgumentException(_)
         | PutRecordBatchError::InvalidKmsResourceException(_)
-        | PutRecordBatchError::InvalidSourceException(_) => CallFailure::Fatal(format!(
-            "{}: {}",
-            code.unwrap_or("rejected"),
-            message.unwrap_or("no message")
-        )),
-        _ => classify_code(code, Some(se.raw().status().as_u16()), message),
+        | PutRecordBatchError::InvalidSourceException(_) => {
+            CallFailure::Fatal(service::code_and_message(err).into())
+        }
+        _ => classify_code(err.code(), status, err.message()),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,7 +260,7 @@ mod tests {
             .request_responses(err("InvalidArgumentException"))
             .build()
             .unwrap();
-        let p = crate::retry::plan(3, &outcomes(&out));
+        let p = crate::batched::retry::plan(3, &outcomes(&out));
         assert_eq!((p.delivered, p.retry), (1, vec![1]));
         assert_eq!(
             p.failed,

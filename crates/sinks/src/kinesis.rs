@@ -1,28 +1,38 @@
-//! `kinesis:STREAM`: records to an Amazon Kinesis data stream with `PutRecords`.
+//! `kinesis:STREAM[?options]`: records to an Amazon Kinesis data stream with `PutRecords`.
 //!
 //! Each record of a [`Batch`] becomes one Kinesis record: the payload is the record as
 //! encoded in the run's format (`--format json` or the original's `url-object`), the
-//! partition key is chosen by [`PartitionKey`]. Batching, backpressure, retries and
-//! accounting are the [`crate::batcher`]'s; this module holds the call and the pure
-//! reading of its answer ([`outcomes`], [`classify_error`]).
+//! partition key is chosen by [`PartitionKey`]. `kinesis` without a name takes the
+//! properties file's `url-kinesis-stream-name`. Batching, backpressure, retries and
+//! accounting are the batching engine's; this module holds the call and the reading of
+//! Kinesis's own errors.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::config::http::HttpResponse;
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use csgen_pipeline::endpoint::aws::check_stream_name;
+use csgen_pipeline::endpoint::{Form, ServiceError};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::aws::{BuildOptions, existence_check_failed};
-use crate::batcher::{Engine, Limits, PutApi, Record};
-use crate::retry::{CallFailure, RecordOutcome, classify_code};
-use crate::stream_options::{PartitionKey, StreamOptions};
+use crate::batched::options::{PartitionKey, StreamKind, StreamOptions};
+use crate::batched::retry::{CallFailure, RecordOutcome, classify_code};
+use crate::batched::service;
+use crate::batched::{Engine, Limits, PutApi, Record};
+use crate::context::{Built, SinkContext, SinkEndpoint};
 use crate::{Batch, Sink, SinkError, SinkStats};
+
+pub const FORM: Form = Form {
+    scheme: "kinesis",
+    form: "kinesis:STREAM[?options]",
+    about: "records to an Amazon Kinesis data stream (PutRecords, retries, per-user order)",
+};
 
 /// Kinesis `PutRecords` limits: 500 records and 5 MiB per call, 1 MiB per record
 /// (data plus partition key).
@@ -37,6 +47,75 @@ pub const LIMITS: Limits = Limits {
 const RETRYABLE_ENTRY_CODES: &[&str] =
     &["ProvisionedThroughputExceededException", "InternalFailure"];
 
+/// A Kinesis stream and how to write to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KinesisSpec {
+    /// Empty: the properties file's `url-kinesis-stream-name`.
+    pub stream: String,
+    pub options: StreamOptions,
+}
+
+impl KinesisSpec {
+    pub fn parse(rest: &str) -> Result<Self, String> {
+        let (stream, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if !stream.is_empty() {
+            check_stream_name(stream, 128)?;
+        }
+        Ok(Self {
+            stream: stream.to_owned(),
+            options: StreamOptions::parse(query, StreamKind::Kinesis)?,
+        })
+    }
+}
+
+impl fmt::Display for KinesisSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "kinesis:{}{}", self.stream, self.options)
+    }
+}
+
+#[async_trait::async_trait]
+impl SinkEndpoint for KinesisSpec {
+    async fn build(&self, cx: &SinkContext) -> Result<Built, SinkError> {
+        let stream = match (self.stream.as_str(), &cx.store.kinesis_stream) {
+            ("", Some(configured)) => configured.clone(),
+            ("", None) => {
+                return Err(SinkError::fatal(
+                    "kinesis",
+                    "no stream name: use kinesis:STREAM or set url-kinesis-stream-name in the config",
+                ));
+            }
+            (named, _) => named.to_owned(),
+        };
+        let target = format!("kinesis:{stream}");
+        let client = Client::new(&service::sdk_config(cx, &target).await?);
+        let options = self.options.with_run_flush_timeout(cx.flush_timeout);
+        let sink = KinesisSink::with_client(client.clone(), &stream, &options, cx.seed());
+        let health = async move {
+            match client
+                .describe_stream_summary()
+                .stream_name(&stream)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let not_found = e
+                        .as_service_error()
+                        .is_some_and(|se| se.is_resource_not_found_exception());
+                    Err(service::health_failure(
+                        &target, "stream", &stream, e, not_found,
+                    ))
+                }
+            }
+        };
+        Ok(Built {
+            sink: Box::new(sink),
+            health: Some(Box::pin(health)),
+        })
+    }
+}
+
 pub struct KinesisSink {
     engine: Engine,
     stream: String,
@@ -45,36 +124,6 @@ pub struct KinesisSink {
 }
 
 impl KinesisSink {
-    /// Connects with the standard AWS configuration and checks that the stream exists,
-    /// so a wrong name fails at start with a clear message.
-    pub async fn connect(
-        stream: &str,
-        options: &StreamOptions,
-        build: &BuildOptions,
-    ) -> Result<Self, SinkError> {
-        let target = format!("kinesis:{stream}");
-        let fatal = |message: String| SinkError::Fatal {
-            target: target.clone(),
-            message,
-        };
-        let sdk = crate::aws::load_for_sink(build).await.map_err(&fatal)?;
-        let client = Client::new(&sdk);
-        if let Err(e) = client
-            .describe_stream_summary()
-            .stream_name(stream)
-            .send()
-            .await
-        {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception());
-            let message =
-                existence_check_failed("stream", stream, not_found, DisplayErrorContext(&e));
-            return Err(fatal(message));
-        }
-        Ok(Self::with_client(client, stream, options, build.seed()))
-    }
-
     /// A sink over an existing client (no checks).
     pub fn with_client(client: Client, stream: &str, options: &StreamOptions, seed: u64) -> Self {
         let api = KinesisApi {
@@ -96,11 +145,6 @@ impl KinesisSink {
         }
     }
 
-    /// Failed records so far, by reason.
-    pub fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.engine.failure_reasons()
-    }
-
     fn key(&mut self, click: &csgen_model::Click) -> String {
         match self.key {
             PartitionKey::Random => format!("{:032x}", self.rng.random::<u128>()),
@@ -110,6 +154,7 @@ impl KinesisSink {
     }
 }
 
+#[async_trait::async_trait]
 impl Sink for KinesisSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         let records = (0..batch.len())
@@ -127,6 +172,10 @@ impl Sink for KinesisSink {
 
     fn stats(&self) -> &Arc<SinkStats> {
         self.engine.stats()
+    }
+
+    fn failure_reasons(&self) -> BTreeMap<String, u64> {
+        self.engine.failure_reasons()
     }
 
     fn describe(&self) -> String {
@@ -148,7 +197,9 @@ impl PutApi for KinesisApi {
                     .data(Blob::new(r.data.clone()))
                     .partition_key(r.key.clone())
                     .build()
-                    .map_err(|e| CallFailure::Fatal(format!("building a request: {e}")))
+                    .map_err(|e| {
+                        CallFailure::Fatal(ServiceError::caused_by("building a request", e))
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         match self
@@ -160,60 +211,42 @@ impl PutApi for KinesisApi {
             .await
         {
             Ok(out) => Ok(outcomes(&out)),
-            Err(e) => Err(classify_error(&self.stream, &e)),
+            Err(e) => Err(service::classify(e, |err, status| {
+                classify_service_error(&self.stream, err, Some(status))
+            })),
         }
     }
 }
 
 /// How each record of a `PutRecords` answer fared, in request order.
 pub fn outcomes(out: &PutRecordsOutput) -> Vec<RecordOutcome> {
-    out.records()
-        .iter()
-        .map(|entry| match entry.error_code() {
-            None => RecordOutcome::Delivered,
-            Some(code) if RETRYABLE_ENTRY_CODES.contains(&code) => {
-                RecordOutcome::Retry(code.to_owned())
-            }
-            Some(code) => RecordOutcome::Failed(format!(
-                "{code}: {}",
-                entry.error_message().unwrap_or("(no message)")
-            )),
-        })
-        .collect()
+    service::outcomes(
+        out.records()
+            .iter()
+            .map(|e| (e.error_code(), e.error_message())),
+        RETRYABLE_ENTRY_CODES,
+    )
 }
 
-/// Whether a failed `PutRecords` call is retried or stops the sink.
-pub fn classify_error(stream: &str, e: &SdkError<PutRecordsError, HttpResponse>) -> CallFailure {
-    match e {
-        SdkError::ServiceError(se) => {
-            classify_service_error(stream, se.err(), Some(se.raw().status().as_u16()))
-        }
-        SdkError::ConstructionFailure(_) => CallFailure::Fatal(format!(
-            "cannot build the request: {}",
-            DisplayErrorContext(e)
-        )),
-        // Timeouts, refused or dropped connections, unreadable answers: transient.
-        _ => CallFailure::Retry(format!("transport: {}", DisplayErrorContext(e))),
-    }
-}
-
-/// [`classify_error`] for an error the service answered with.
+/// Whether a failed `PutRecords` call the service answered (with HTTP `status`) is
+/// retried or stops the sink.
 pub fn classify_service_error(
     stream: &str,
     err: &PutRecordsError,
     status: Option<u16>,
 ) -> CallFailure {
-    let code = err.code();
-    let message = err.message();
     match err {
-        PutRecordsError::ResourceNotFoundException(_) => CallFailure::Fatal(format!(
-            "stream {stream:?} not found (ResourceNotFoundException: {})",
-            message.unwrap_or("no message")
-        )),
+        PutRecordsError::ResourceNotFoundException(_) => CallFailure::Fatal(
+            format!(
+                "stream {stream:?} not found (ResourceNotFoundException: {})",
+                err.message().unwrap_or("no message")
+            )
+            .into(),
+        ),
         PutRecordsError::ProvisionedThroughputExceededException(_)
         | PutRecordsError::KmsThrottlingException(_)
         | PutRecordsError::InternalFailureException(_) => {
-            CallFailure::Retry(code.unwrap_or("throttled").to_owned())
+            CallFailure::Retry(err.code().unwrap_or("throttled").to_owned())
         }
         PutRecordsError::AccessDeniedException(_)
         | PutRecordsError::InvalidArgumentException(_)
@@ -221,12 +254,10 @@ pub fn classify_service_error(
         | PutRecordsError::KmsDisabledException(_)
         | PutRecordsError::KmsInvalidStateException(_)
         | PutRecordsError::KmsNotFoundException(_)
-        | PutRecordsError::KmsOptInRequired(_) => CallFailure::Fatal(format!(
-            "{}: {}",
-            code.unwrap_or("rejected"),
-            message.unwrap_or("no message")
-        )),
-        _ => classify_code(code, status, message),
+        | PutRecordsError::KmsOptInRequired(_) => {
+            CallFailure::Fatal(service::code_and_message(err).into())
+        }
+        _ => classify_code(err.code(), status, err.message()),
     }
 }
 
@@ -263,7 +294,7 @@ mod tests {
             .records(err_entry("InternalFailure"))
             .build()
             .unwrap();
-        let p = crate::retry::plan(4, &outcomes(&out));
+        let p = crate::batched::retry::plan(4, &outcomes(&out));
         assert_eq!(p.delivered, 2);
         assert_eq!(p.retry, vec![1, 3]);
         assert!(p.failed.is_empty());
@@ -291,7 +322,10 @@ mod tests {
                 .build(),
         );
         match classify_service_error("clicks", &missing, Some(400)) {
-            CallFailure::Fatal(m) => assert!(m.starts_with("stream \"clicks\" not found"), "{m}"),
+            CallFailure::Fatal(m) => assert!(
+                m.message().starts_with("stream \"clicks\" not found"),
+                "{m}"
+            ),
             other => panic!("{other:?}"),
         }
         let denied = PutRecordsError::AccessDeniedException(

@@ -1,36 +1,39 @@
-//! Where records go.
+//! Where records go: the sink registry.
 //!
 //! A [`Sink`] takes [`Batch`]es of encoded records, delivers them (buffering, batching
 //! and retrying as its service needs) and accounts for every record in its
 //! [`SinkStats`]: generated = delivered + failed + in flight, at every moment.
-//! [`SinkSpec`] is the closed set of sinks a user can name (`stdout`, `file:PATH`, …);
-//! [`SinkSpec::build`] opens one as an [`AnySink`].
+//!
+//! Each sink is one module (`stdout`, `file`, `kinesis`, `firehose`, `lake`) that owns
+//! its scheme, spec form and options, parsing, `Display`, build and help line.
+//! [`SinkSpec`] is the closed set a user can name (`--sink SPEC`) and [`SINKS`] the one
+//! table behind its parsing and help; [`SinkSpec::build`] opens a sink from a neutral
+//! [`SinkContext`] and hands back a separate health check the caller may run.
 
-mod aws;
-pub mod batcher;
-#[cfg(test)]
-mod batcher_tests;
-mod file;
+mod batched;
+mod context;
+pub mod file;
 pub mod firehose;
 pub mod kinesis;
-pub mod retry;
+pub mod lake;
 mod spec;
 mod stats;
-mod stdout;
-pub mod stream_options;
+pub mod stdout;
 
-use std::future::Future;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use aws::{BuildOptions, load as load_aws_config};
+pub use batched::options::{ClickField, PartitionKey, StreamOptions};
+pub use batched::retry;
+pub use context::{Built, HealthCheck, SinkContext, SinkEndpoint};
 pub use csgen_model::Batch;
+pub use csgen_pipeline::endpoint::{ServiceError, SpecError};
 pub use file::FileSink;
 pub use firehose::FirehoseSink;
 pub use kinesis::KinesisSink;
-pub use spec::SinkSpec;
+pub use spec::{SINKS, SinkSpec};
 pub use stats::{SinkStats, StatsSnapshot};
 pub use stdout::StdoutSink;
-pub use stream_options::{ClickField, PartitionKey, StreamOptions};
 
 /// Why a sink could not deliver.
 #[derive(Debug, thiserror::Error)]
@@ -44,15 +47,27 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
-    /// A failure that retrying cannot fix (bad configuration, missing stream, no access).
-    #[error("{target}: {message}")]
-    Fatal { target: String, message: String },
+    /// A failure that retrying cannot fix (bad configuration, missing stream, no
+    /// access); the service's error is kept as the cause.
+    #[error("{target}: {source}")]
+    Fatal {
+        target: String,
+        #[source]
+        source: ServiceError,
+    },
     /// The flush deadline passed with records still undelivered; they are counted as failed.
     #[error("{target}: {records} records not delivered within the flush timeout of {timeout:?}")]
     Undelivered {
         target: String,
         records: u64,
         timeout: std::time::Duration,
+    },
+    /// The lake could not commit; the lake's error is kept as the cause.
+    #[error("{target}: {source}")]
+    Lake {
+        target: String,
+        #[source]
+        source: csgen_pipeline::LakeError,
     },
 }
 
@@ -69,6 +84,13 @@ impl SinkError {
             }
         }
     }
+
+    pub(crate) fn fatal(target: impl Into<String>, source: impl Into<ServiceError>) -> Self {
+        Self::Fatal {
+            target: target.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// A destination for records.
@@ -76,54 +98,58 @@ impl SinkError {
 /// `send` may return before the records are delivered (a sink may batch); `flush`
 /// returns once everything sent so far is delivered or counted as failed. Records a
 /// sink gives up on are counted in [`SinkStats`], never dropped silently.
+#[async_trait::async_trait]
 pub trait Sink: Send {
     /// Takes a batch. Waits when the sink's buffer is full, which slows the generator
     /// down instead of growing memory.
-    fn send(&mut self, batch: Batch) -> impl Future<Output = Result<(), SinkError>> + Send;
+    async fn send(&mut self, batch: Batch) -> Result<(), SinkError>;
 
     /// Delivers everything buffered.
-    fn flush(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send;
+    async fn flush(&mut self) -> Result<(), SinkError>;
 
     /// The sink's counters; the caller adds to `generated` before each `send`.
     fn stats(&self) -> &Arc<SinkStats>;
 
     /// A short name for logs and summaries, e.g. `file:/tmp/out.jsonl`.
     fn describe(&self) -> String;
+
+    /// What the summary line's counts cannot say (the lake: events vs dead letters).
+    fn detail(&self) -> Option<String> {
+        None
+    }
+
+    /// Failed records so far, by reason.
+    fn failure_reasons(&self) -> BTreeMap<String, u64> {
+        BTreeMap::new()
+    }
 }
 
-/// Any sink csgen can build, as one type: the registry is this enum.
-pub enum AnySink {
-    Stdout(StdoutSink),
-    File(FileSink),
-    Kinesis(KinesisSink),
-    Firehose(FirehoseSink),
-}
+/// Any sink csgen can build, as one type.
+pub type AnySink = Box<dyn Sink>;
 
-macro_rules! each_sink {
-    ($self:expr, $s:ident => $body:expr) => {
-        match $self {
-            AnySink::Stdout($s) => $body,
-            AnySink::File($s) => $body,
-            AnySink::Kinesis($s) => $body,
-            AnySink::Firehose($s) => $body,
-        }
-    };
-}
-
-impl Sink for AnySink {
+#[async_trait::async_trait]
+impl<S: Sink + ?Sized> Sink for Box<S> {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        each_sink!(self, s => s.send(batch).await)
+        (**self).send(batch).await
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        each_sink!(self, s => s.flush().await)
+        (**self).flush().await
     }
 
     fn stats(&self) -> &Arc<SinkStats> {
-        each_sink!(self, s => s.stats())
+        (**self).stats()
     }
 
     fn describe(&self) -> String {
-        each_sink!(self, s => s.describe())
+        (**self).describe()
+    }
+
+    fn detail(&self) -> Option<String> {
+        (**self).detail()
+    }
+
+    fn failure_reasons(&self) -> BTreeMap<String, u64> {
+        (**self).failure_reasons()
     }
 }

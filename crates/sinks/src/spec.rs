@@ -1,134 +1,100 @@
-//! Sink specifications as users write them: `stdout`, `file:PATH`, …
+//! The sink registry: [`SinkSpec`], one variant per sink module, and [`SINKS`], the
+//! table that parsing, the forms list and the `--sink` help come from.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 
-use crate::stream_options::{StreamKind, StreamOptions};
-use crate::{AnySink, BuildOptions, FileSink, FirehoseSink, KinesisSink, SinkError, StdoutSink};
+use csgen_pipeline::endpoint::{self, Direction, Entry, SpecError};
+
+use crate::context::{Built, SinkContext, SinkEndpoint};
+use crate::{AnySink, SinkError, file, firehose, kinesis, lake, stdout};
 
 /// A sink named on the command line (`--sink SPEC`) or in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkSpec {
-    Stdout,
-    File(PathBuf),
-    /// `kinesis:STREAM[?options]`
-    Kinesis {
-        stream: String,
-        options: StreamOptions,
-    },
-    /// `firehose:NAME[?options]`
-    Firehose {
-        name: String,
-        options: StreamOptions,
-    },
+    Stdout(stdout::StdoutSpec),
+    File(file::FileSpec),
+    Kinesis(kinesis::KinesisSpec),
+    Firehose(firehose::FirehoseSpec),
+    Lake(lake::LakeSinkSpec),
 }
+
+/// Every sink, in the order help lists them.
+pub const SINKS: &[Entry<SinkSpec>] = &[
+    Entry {
+        form: stdout::FORM,
+        parse: |rest| stdout::StdoutSpec::parse(rest).map(SinkSpec::Stdout),
+    },
+    Entry {
+        form: file::FORM,
+        parse: |rest| file::FileSpec::parse(rest).map(SinkSpec::File),
+    },
+    Entry {
+        form: kinesis::FORM,
+        parse: |rest| kinesis::KinesisSpec::parse(rest).map(SinkSpec::Kinesis),
+    },
+    Entry {
+        form: firehose::FORM,
+        parse: |rest| firehose::FirehoseSpec::parse(rest).map(SinkSpec::Firehose),
+    },
+    Entry {
+        form: lake::FORM,
+        parse: |rest| lake::LakeSinkSpec::parse(rest).map(SinkSpec::Lake),
+    },
+];
 
 impl SinkSpec {
-    /// The forms `--sink` accepts, for help and error messages.
-    pub const FORMS: &'static str =
-        "stdout, file:PATH, kinesis:STREAM[?options], firehose:NAME[?options]";
-
-    /// Opens the sink with default [`BuildOptions`].
-    pub async fn build(&self) -> Result<AnySink, SinkError> {
-        self.build_with(&BuildOptions::default()).await
+    /// The forms `--sink` accepts, for messages.
+    pub fn forms() -> String {
+        endpoint::forms(SINKS)
     }
 
-    /// Opens the sink; `options` carries settings from outside the spec (endpoint).
-    pub async fn build_with(&self, options: &BuildOptions) -> Result<AnySink, SinkError> {
-        Ok(match self {
-            Self::Stdout => AnySink::Stdout(StdoutSink::new()),
-            Self::File(path) => AnySink::File(FileSink::open(path).await?),
-            Self::Kinesis { stream, options: o } => {
-                let stream = match (stream.as_str(), &options.kinesis_stream) {
-                    ("", Some(configured)) => configured.as_str(),
-                    ("", None) => {
-                        return Err(SinkError::Fatal {
-                            target: "kinesis".into(),
-                            message: "no stream name: use kinesis:STREAM or set \
-                                      url-kinesis-stream-name in the config"
-                                .into(),
-                        });
-                    }
-                    (named, _) => named,
-                };
-                let o = with_run_flush_timeout(o, options);
-                AnySink::Kinesis(KinesisSink::connect(stream, &o, options).await?)
-            }
-            Self::Firehose { name, options: o } => {
-                let o = with_run_flush_timeout(o, options);
-                AnySink::Firehose(FirehoseSink::connect(name, &o, options).await?)
-            }
-        })
+    /// One line per sink, for `--help`.
+    pub fn help() -> String {
+        endpoint::help(SINKS)
     }
-}
 
-/// The spec's options, with the run's flush timeout unless the spec set its own.
-fn with_run_flush_timeout(o: &StreamOptions, build: &BuildOptions) -> StreamOptions {
-    let mut o = o.clone();
-    if let (false, Some(t)) = (o.flush_timeout_set, build.flush_timeout) {
-        o.flush_timeout = t;
+    fn endpoint(&self) -> &dyn SinkEndpoint {
+        match self {
+            Self::Stdout(s) => s,
+            Self::File(s) => s,
+            Self::Kinesis(s) => s,
+            Self::Firehose(s) => s,
+            Self::Lake(s) => s,
+        }
     }
-    o
+
+    /// Builds the sink; its health check (if any) is left to the caller.
+    pub async fn build(&self, cx: &SinkContext) -> Result<Built, SinkError> {
+        self.endpoint().build(cx).await
+    }
+
+    /// Builds the sink and runs its health check.
+    pub async fn open(&self, cx: &SinkContext) -> Result<AnySink, SinkError> {
+        self.build(cx).await?.checked().await
+    }
 }
 
 impl FromStr for SinkSpec {
-    type Err = String;
+    type Err = SpecError;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
-        match kind {
-            "stdout" | "-" if rest.is_empty() => Ok(Self::Stdout),
-            "file" if !rest.is_empty() => Ok(Self::File(PathBuf::from(rest))),
-            "kinesis" => {
-                let (stream, options) = StreamOptions::parse_spec(rest, StreamKind::Kinesis)
-                    .map_err(|e| format!("sink {s:?}: {e}"))?;
-                Ok(Self::Kinesis { stream, options })
-            }
-            "firehose" => {
-                let (name, options) = StreamOptions::parse_spec(rest, StreamKind::Firehose)
-                    .map_err(|e| format!("sink {s:?}: {e}"))?;
-                Ok(Self::Firehose { name, options })
-            }
-            _ => Err(format!(
-                "unknown sink {s:?}; expected one of: {}",
-                Self::FORMS
-            )),
-        }
+    fn from_str(s: &str) -> Result<Self, SpecError> {
+        endpoint::parse(
+            Direction::Sink,
+            SINKS,
+            s,
+            |s| (s == "-").then_some(Ok(Self::Stdout(stdout::StdoutSpec))),
+            "",
+        )
     }
 }
 
 impl fmt::Display for SinkSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Stdout => f.write_str("stdout"),
-            Self::File(p) => write!(f, "file:{}", p.display()),
-            Self::Kinesis { stream, options } => write!(f, "kinesis:{stream}{options}"),
-            Self::Firehose { name, options } => write!(f, "firehose:{name}{options}"),
-        }
+        self.endpoint().fmt(f)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_documented_forms() {
-        assert_eq!("stdout".parse::<SinkSpec>().unwrap(), SinkSpec::Stdout);
-        assert_eq!(
-            "file:/tmp/a b.jsonl".parse::<SinkSpec>().unwrap(),
-            SinkSpec::File("/tmp/a b.jsonl".into())
-        );
-        let k: SinkSpec = "kinesis:clicks?partition-key=user".parse().unwrap();
-        assert_eq!(k.to_string(), "kinesis:clicks?partition-key=user");
-        let f: SinkSpec = "firehose:lake".parse().unwrap();
-        assert_eq!(f.to_string(), "firehose:lake");
-        let err = "kinesis:clicks?speed=9".parse::<SinkSpec>().unwrap_err();
-        assert!(err.contains("unknown option \"speed\""), "{err}");
-        for bad in ["file:", "nope", "stdout:x", ""] {
-            let err = bad.parse::<SinkSpec>().unwrap_err();
-            assert!(err.contains("expected one of"), "{err}");
-        }
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;

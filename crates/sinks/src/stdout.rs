@@ -1,10 +1,45 @@
-//! `stdout`: records on standard output, one per line.
+//! `stdout` (or `-`): records on standard output, one per line.
 
+use std::fmt;
 use std::sync::Arc;
 
+use csgen_pipeline::endpoint::Form;
 use tokio::io::AsyncWriteExt;
 
+use crate::context::{Built, SinkContext, SinkEndpoint};
 use crate::{Batch, Sink, SinkError, SinkStats};
+
+pub const FORM: Form = Form {
+    scheme: "stdout",
+    form: "stdout, -",
+    about: "records on standard output, one per line",
+};
+
+/// Standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdoutSpec;
+
+impl StdoutSpec {
+    pub fn parse(rest: &str) -> Result<Self, String> {
+        match rest {
+            "" => Ok(Self),
+            _ => Err("stdout takes no name or options".to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for StdoutSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("stdout")
+    }
+}
+
+#[async_trait::async_trait]
+impl SinkEndpoint for StdoutSpec {
+    async fn build(&self, _cx: &SinkContext) -> Result<Built, SinkError> {
+        Ok(Built::unchecked(Box::new(StdoutSink::new())))
+    }
+}
 
 pub struct StdoutSink {
     out: tokio::io::Stdout,
@@ -26,6 +61,7 @@ impl Default for StdoutSink {
     }
 }
 
+#[async_trait::async_trait]
 impl Sink for StdoutSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
         write_batch(&mut self.out, &batch, &self.stats, "stdout").await

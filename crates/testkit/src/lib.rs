@@ -23,6 +23,18 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Sets the dummy credentials and region the local AWS-API servers accept, so that
+/// csgen's standard AWS chain finds them. Every test sets the same values.
+pub fn local_aws_env() {
+    // SAFETY: every caller sets the same values, before any client reads them.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "csgen-test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "csgen-test");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::remove_var("AWS_PROFILE");
+    }
+}
+
 /// Whether the tests run in CI (`CI=true`), where nothing may be skipped.
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| v == "true")

@@ -13,8 +13,8 @@ mod table;
 use std::path::Path;
 use std::sync::Arc;
 
-use csgen_pipeline::LakeSpec;
 use csgen_pipeline::lake::Store;
+use csgen_pipeline::{AwsSettings, LakeSpec};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -101,14 +101,17 @@ impl Lake {
                 path: spec.to_string(),
             });
         }
-        let store = spec.store().map_err(|e| AnalyticsError::Open {
-            path: spec.to_string(),
-            message: e.to_string(),
-        })?;
+        let store = spec
+            .open(&AwsSettings::default())
+            .await
+            .map_err(|e| AnalyticsError::Open {
+                path: spec.to_string(),
+                message: e.to_string(),
+            })?;
         Self::from_store(store)
     }
 
-    /// Opens a lake's storage as the pipeline names it ([`LakeSpec::store_with`]
+    /// Opens a lake's storage as the pipeline names it ([`LakeSpec::open`]
     /// builds one with explicit AWS settings). Like [`Lake::open_allow_empty`], an
     /// empty lake is fine.
     pub fn from_store(store: Store) -> Result<Self, AnalyticsError> {

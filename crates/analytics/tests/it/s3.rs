@@ -2,7 +2,7 @@
 //! the local copy of the same files.
 
 use csgen_analytics::{Lake, query};
-use csgen_pipeline::LakeSpec;
+use csgen_pipeline::{AwsSettings, LakeSpec};
 use csgen_testkit::Server;
 
 use crate::support::lake;
@@ -11,14 +11,12 @@ use crate::support::lake;
 async fn an_s3_lake_answers_like_its_local_copy_and_prunes_the_same() {
     let Some(moto) = Server::moto() else { return };
     moto.create_bucket("lake");
-    let env = |key: &str| match key {
-        "AWS_ENDPOINT_URL" => Some(moto.endpoint()),
-        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
-        "AWS_REGION" => Some("us-east-1".to_owned()),
-        _ => None,
+    csgen_testkit::local_aws_env();
+    let aws = AwsSettings {
+        endpoint: Some(moto.endpoint()),
     };
     let spec: LakeSpec = "s3://lake/clicks/v1".parse().unwrap();
-    let store = spec.store_with(&env).unwrap();
+    let store = spec.open(&aws).await.unwrap();
     let local = Lake::open(lake().to_str().unwrap()).await.unwrap();
     // One day of the local lake, uploaded as the writer lays it out.
     let files: Vec<_> = local

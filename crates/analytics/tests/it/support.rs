@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use csgen_model::{
     Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
 };
-use csgen_pipeline::{Counters, LakeSpec, RunOptions, SourceSpec};
+use csgen_pipeline::{Counters, RunOptions, SourceSpec};
 use csgen_testkit::repo_root;
 
 /// 2026-11-02T00:00:00Z, a Monday.
@@ -50,10 +50,10 @@ pub fn lake() -> &'static Path {
 
 fn build_lake(raw: &Path, root: &Path) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = LakeSpec::Local(root.to_owned()).store().unwrap();
+        let store = csgen_pipeline::lake::Store::Local(root.to_owned());
         let config = config();
         csgen_pipeline::run(
-            &SourceSpec::File(raw.to_owned()),
+            &SourceSpec::file(raw.to_owned()),
             store,
             &config.store,
             &RunOptions::default(),

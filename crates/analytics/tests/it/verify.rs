@@ -57,13 +57,13 @@ fn run() -> &'static Run {
         }
         let raw = dir.join("raw.jsonl");
         std::fs::write(&raw, &batch.data).unwrap();
-        let lake = LakeSpec::Local(dir.join("lake"));
+        let lake = csgen_pipeline::lake::Store::Local(dir.join("lake"));
         // Its own thread: the first caller is a test already inside a runtime.
         std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 csgen_pipeline::run(
-                    &SourceSpec::File(raw),
-                    lake.store().unwrap(),
+                    &SourceSpec::file(raw),
+                    lake,
                     &config.store,
                     &RunOptions::default(),
                     Arc::new(Counters::default()),

@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Format, RealisticConfig, Shard};
-use csgen_pipeline::{LakeOptions, LakeSink, LakeSpec};
+use csgen_pipeline::endpoint::duration::Shown;
+use csgen_pipeline::{LakeOptions, LakeSpec};
 use csgen_server::{AppState, Controller, Workload, app, system_clock};
+use csgen_sinks::SinkContext;
+use csgen_sinks::lake::{LakeSink, LakeSinkSpec};
 
 use super::serve::{TOKEN_ENV, token};
 use super::{counts, runtime, seed, shutdown_signal};
@@ -35,16 +38,22 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     ensure_new(&a.lake)?;
     let seed = seed(a.seed);
     let token = token(&config.store, std::env::var(TOKEN_ENV).ok())?;
-    let spec = LakeSpec::Local(a.lake.clone());
-    let options = LakeOptions {
-        max_age: a.max_age,
-        ..LakeOptions::default()
+    let spec = LakeSinkSpec {
+        lake: LakeSpec::Local(a.lake.clone()),
+        options: LakeOptions {
+            max_age: a.max_age,
+            ..LakeOptions::default()
+        },
+    };
+    let cx = SinkContext {
+        seed: a.seed,
+        ..SinkContext::for_run(config.store.clone(), FLUSH_TIMEOUT)
     };
 
     runtime()?.block_on(async move {
-        let sink = LakeSink::open(&spec, &config.store, options).await?;
+        let sink = LakeSink::open(&spec, &cx).await?;
         let lake_counters = sink.counters().clone();
-        let reports = LakeReports::new(spec.clone(), Some(lake_counters.clone()));
+        let reports = LakeReports::new(spec.lake.clone(), Some(lake_counters.clone()));
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
             .with_context(|| {
@@ -62,7 +71,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         };
         let controller = Arc::new(Controller::new(
             workload,
-            sink,
+            Box::new(sink) as csgen_sinks::AnySink,
             Shard::ALL,
             FLUSH_TIMEOUT,
             system_clock(),
@@ -84,7 +93,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         println!(
             "  lake       {}  (events/dt=…/hour=…/*.parquet, committed every {})",
             lake.display(),
-            humantime::format_duration(a.max_age)
+            Shown(a.max_age)
         );
         println!(
             "  model      {:.0} sessions a day, about {:.0} events/s; {}",
@@ -93,10 +102,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             if a.backfill.is_zero() {
                 "live from now".to_owned()
             } else {
-                format!(
-                    "backfilling the last {}, then live",
-                    humantime::format_duration(a.backfill)
-                )
+                format!("backfilling the last {}, then live", Shown(a.backfill))
             }
         );
         println!("Ctrl-C stops: the lake is committed and a summary printed.");

@@ -1,8 +1,8 @@
-//! `csgen enrich`: raw clicks from a file or stdin into the Parquet lake.
+//! `csgen enrich`: raw clicks from any source into the Parquet lake.
 
 use std::sync::Arc;
 
-use csgen_pipeline::{Counters, EnrichOptions, LakeOptions, RunOptions};
+use csgen_pipeline::{AwsSettings, Counters, EnrichOptions, LakeOptions, RunOptions};
 
 use super::{now_ms, runtime, shutdown_signal};
 use crate::args::EnrichArgs;
@@ -15,14 +15,19 @@ pub fn run(a: EnrichArgs) -> anyhow::Result<()> {
             source_key: a.from.key(),
         },
         lake: LakeOptions {
-            max_age: a.max_age,
-            max_buffer_bytes: a.max_buffer_mib << 20,
-            ..LakeOptions::default()
+            max_age: a.max_age.unwrap_or(a.to.options.max_age),
+            max_buffer_bytes: a
+                .max_buffer_mib
+                .map_or(a.to.options.max_buffer_bytes, |mib| usize::from(mib) << 20),
+            ..a.to.options.clone()
+        },
+        aws: AwsSettings {
+            endpoint: a.endpoint.clone(),
         },
         ..RunOptions::default()
     };
     runtime()?.block_on(async move {
-        let store = a.to.store()?;
+        let store = a.to.lake.open(&options.aws).await?;
         let counters = Arc::new(Counters::default());
         let summary = csgen_pipeline::run(
             &a.from,
@@ -36,7 +41,7 @@ pub fn run(a: EnrichArgs) -> anyhow::Result<()> {
         .await?;
         let c = &summary.counters;
         eprintln!(
-            "csgen: enrich {} -> lake:{}: {} records, {} events and {} dead letters committed in {} files ({} bytes)",
+            "csgen: enrich {} -> {}: {} records, {} events and {} dead letters committed in {} files ({} bytes)",
             a.from, a.to, c.records, c.committed_events, c.committed_dead_letters, c.files, c.bytes_written
         );
         for (reason, n) in &c.by_reason {

@@ -11,33 +11,37 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use csgen_model::{Encoder, ModelConfig, realistic::RealisticModel};
 use csgen_pacer::{Control, Outcome, Pacing, Plan, StopReason, TimelinePlan};
-use csgen_sinks::{BuildOptions, Sink, SinkSpec, SinkStats};
+use csgen_pipeline::AwsSettings;
+use csgen_pipeline::lake::write_atomically;
+use csgen_sinks::file::FileSpec;
+use csgen_sinks::stdout::StdoutSpec;
+use csgen_sinks::{Sink, SinkContext, SinkSpec, SinkStats};
 
 use super::{counts, generator, now_ms, runtime, seed, shutdown_signal};
 use crate::args::GenerateArgs;
-use crate::sink::Target;
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let source = crate::config::load(&a.stream.config)?;
     let store = source.store().clone();
     let seed = seed(a.stream.seed);
     let target = match (&a.output, &a.stream.sink) {
-        (Some(p), _) if p.as_os_str() == "-" => Target::Sink(SinkSpec::Stdout),
-        (Some(p), _) => Target::Sink(SinkSpec::File(p.clone())),
+        (Some(p), _) if p.as_os_str() == "-" => SinkSpec::Stdout(StdoutSpec),
+        (Some(p), _) => SinkSpec::File(FileSpec { path: p.clone() }),
         (None, Some(s)) => s.clone(),
-        (None, None) => Target::Sink(SinkSpec::Stdout),
+        (None, None) => SinkSpec::Stdout(StdoutSpec),
     };
-    let build = BuildOptions {
-        endpoint: a.stream.endpoint.clone(),
+    let cx = SinkContext {
         seed: a.stream.seed,
-        // The sink's own deadline is a little shorter, so it reports before the run's.
-        ..BuildOptions::for_run(store.kinesis_stream.clone(), a.stream.flush_timeout)
+        aws: AwsSettings {
+            endpoint: a.stream.endpoint.clone(),
+        },
+        ..SinkContext::for_run(store.clone(), a.stream.flush_timeout)
     };
     let truth_path = truth_path(&a, &target);
     let shard = a.stream.shard;
 
     runtime()?.block_on(async move {
-        let mut sink = target.open(&store, &build).await?;
+        let (mut sink, _) = crate::sink::open(&target, &cx).await?;
         let control = Control::new(a.rate.unwrap_or(store.clicks_per_second));
         let stopper = control.clone();
         tokio::spawn(async move {
@@ -154,23 +158,15 @@ fn report(sink: &impl Sink, outcome: &Outcome, seed: u64) -> anyhow::Result<()> 
 }
 
 /// `--truth PATH`, else `FILE.truth.json` beside a file sink's output.
-fn truth_path(a: &GenerateArgs, target: &Target) -> Option<PathBuf> {
+fn truth_path(a: &GenerateArgs, target: &SinkSpec) -> Option<PathBuf> {
     a.truth.clone().or_else(|| match target {
-        Target::Sink(SinkSpec::File(p)) => {
+        SinkSpec::File(FileSpec { path: p }) => {
             let mut name = p.file_name()?.to_os_string();
             name.push(".truth.json");
             Some(p.with_file_name(name))
         }
         _ => None,
     })
-}
-
-/// Writes a file so that a reader never sees it half-written.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// A progress bar on stderr for long runs (indicatif hides it when stderr is not a terminal).

@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::Context;
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Encoder, ModelConfig, StoreConfig};
+use csgen_pipeline::AwsSettings;
 use csgen_server::{AppState, Controller, Token, Workload, app, system_clock};
-use csgen_sinks::{BuildOptions, SinkSpec};
+use csgen_sinks::stdout::StdoutSpec;
+use csgen_sinks::{SinkContext, SinkSpec};
 
 use super::{counts, generator, runtime, seed, shutdown_signal};
 use crate::UsageError;
 use crate::args::ServeArgs;
-use crate::sink::Target;
 
 /// Environment variable holding the control token in clear.
 pub const TOKEN_ENV: &str = "CS_TOKEN";
@@ -50,17 +51,17 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         .stream
         .sink
         .clone()
-        .unwrap_or(Target::Sink(SinkSpec::Stdout));
-    let build = BuildOptions {
-        endpoint: a.stream.endpoint.clone(),
+        .unwrap_or(SinkSpec::Stdout(StdoutSpec));
+    let cx = SinkContext {
         seed: a.stream.seed,
-        // The sink's own deadline is a little shorter, so it reports before the run's.
-        ..BuildOptions::for_run(config.kinesis_stream.clone(), a.stream.flush_timeout)
+        aws: AwsSettings {
+            endpoint: a.stream.endpoint.clone(),
+        },
+        ..SinkContext::for_run(config.clone(), a.stream.flush_timeout)
     };
 
     runtime()?.block_on(async move {
-        let sink = spec.open(&config, &build).await?;
-        let reports = crate::reports::LakeReports::of_sink(&spec, &sink);
+        let (sink, reports) = crate::sink::open(&spec, &cx).await?;
         let listener = tokio::net::TcpListener::bind(a.bind)
             .await
             .with_context(|| format!("cannot listen on {}", a.bind))?;

@@ -3,6 +3,7 @@
 mod analytics;
 mod dashboard;
 mod demo;
+mod endpoints;
 mod generate;
 mod pipeline;
 mod serve;

@@ -14,6 +14,7 @@
 
 mod checkpoint;
 mod columns;
+mod error;
 mod partition;
 mod store;
 mod writer;
@@ -24,24 +25,17 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use object_store::aws::AmazonS3Builder;
+
+use crate::endpoint::aws::{self, AwsSettings};
+use crate::endpoint::{Options, Written};
+
 pub use checkpoint::{Checkpoint, ShardPos, SourcePos};
 pub use columns::schema;
+pub use error::{BoxError, CheckpointError, ConfigError, LakeError};
 pub use partition::Partition;
-pub use store::Store;
+pub use store::{Store, write_atomically};
 pub use writer::{FlushHook, FlushReport, FlushStage, LakeWriter, properties as writer_properties};
-
-/// Why the lake could not be opened or written.
-#[derive(Debug, thiserror::Error)]
-pub enum LakeError {
-    #[error("lake {path}: {message}")]
-    Store { path: String, message: String },
-    #[error("lake: encoding Parquet for partition {partition}: {message}")]
-    Encode { partition: String, message: String },
-    #[error("lake checkpoint {path}: {message}")]
-    Checkpoint { path: String, message: String },
-    #[error("lake {url}: {message}")]
-    Config { url: String, message: String },
-}
 
 /// Parquet compression of the event files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,6 +45,16 @@ pub enum Compression {
     Zstd,
     Snappy,
     None,
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Zstd => "zstd",
+            Self::Snappy => "snappy",
+            Self::None => "none",
+        })
+    }
 }
 
 impl FromStr for Compression {
@@ -77,6 +81,52 @@ pub struct LakeOptions {
     pub compression: Compression,
     /// Rows per Parquet row group at most (default 1 Mi).
     pub max_row_group_rows: usize,
+}
+
+impl LakeOptions {
+    /// The option keys of a lake spec (`lake:PATH?max-age=10s`).
+    pub const KEYS: &'static [&'static str] = &["max-age", "max-buffer-mib", "compression"];
+    /// Most buffered MiB: beyond it a flush's encoding would hold gigabytes at once.
+    pub const MAX_BUFFER_MIB: usize = 4096;
+
+    /// Reads the lake's options from a spec's options (defaults for what is absent).
+    pub fn parse(o: &mut Options<'_>) -> Result<Self, String> {
+        let d = Self::default();
+        Ok(Self {
+            max_age: o
+                .duration(
+                    "max-age",
+                    Duration::from_millis(100)..=Duration::from_secs(86_400),
+                )?
+                .unwrap_or(d.max_age),
+            max_buffer_bytes: o
+                .number::<usize>("max-buffer-mib", 1..=Self::MAX_BUFFER_MIB)?
+                .map_or(d.max_buffer_bytes, |mib| mib << 20),
+            compression: o
+                .choice(
+                    "compression",
+                    &[
+                        ("zstd", Compression::Zstd),
+                        ("snappy", Compression::Snappy),
+                        ("none", Compression::None),
+                    ],
+                )?
+                .unwrap_or(d.compression),
+            ..d
+        })
+    }
+
+    /// Writes the options that differ from the defaults.
+    pub fn write(&self, w: &mut Written) {
+        let d = Self::default();
+        w.changed_duration("max-age", self.max_age, d.max_age)
+            .changed(
+                "max-buffer-mib",
+                self.max_buffer_bytes >> 20,
+                d.max_buffer_bytes >> 20,
+            )
+            .changed("compression", self.compression, d.compression);
+    }
 }
 
 impl Default for LakeOptions {
@@ -132,47 +182,36 @@ impl fmt::Display for LakeSpec {
 }
 
 impl LakeSpec {
-    /// Opens the storage. S3 settings come from the standard AWS environment
-    /// (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`; plain `http://` endpoints such
-    /// as a local test server are allowed).
-    pub fn store(&self) -> Result<Store, LakeError> {
-        self.store_with(&|key| std::env::var(key).ok())
-    }
-
-    /// [`Self::store`] with the AWS settings read through `get` instead of the
-    /// process environment (tests point it at a local server this way).
-    pub fn store_with(&self, get: &dyn Fn(&str) -> Option<String>) -> Result<Store, LakeError> {
-        match self {
-            Self::Local(root) => Ok(Store::Local(root.clone())),
-            Self::S3 { bucket, prefix } => {
-                use object_store::aws::AmazonS3Builder;
-                let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                if let Some(ep) = get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")) {
-                    b = b
-                        .with_allow_http(ep.starts_with("http://"))
-                        .with_endpoint(ep);
-                }
-                let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
-                b = b.with_region(region.unwrap_or_else(|| "us-east-1".to_owned()));
-                if let (Some(id), Some(secret)) =
-                    (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
-                {
-                    b = b.with_access_key_id(id).with_secret_access_key(secret);
-                    if let Some(token) = get("AWS_SESSION_TOKEN") {
-                        b = b.with_token(token);
-                    }
-                }
-                let s3 = b.build().map_err(|e| LakeError::Config {
-                    url: self.to_string(),
-                    message: e.to_string(),
-                })?;
-                Ok(Store::Object {
-                    store: Arc::new(s3),
-                    prefix: object_store::path::Path::from(prefix.as_str()),
-                    url: self.to_string(),
-                })
-            }
+    /// Opens the storage. S3 settings come from the standard AWS chain ([`aws::load`]:
+    /// region, credentials, profiles, SSO, instance roles), the endpoint from
+    /// `AWS_ENDPOINT_URL_S3`, the run's override or `AWS_ENDPOINT_URL` (plain `http://`
+    /// endpoints such as a local test server are allowed).
+    pub async fn open(&self, settings: &AwsSettings) -> Result<Store, LakeError> {
+        let (bucket, prefix) = match self {
+            Self::Local(root) => return Ok(Store::Local(root.clone())),
+            Self::S3 { bucket, prefix } => (bucket, prefix),
+        };
+        let config = |source: ConfigError| LakeError::Config {
+            url: self.to_string(),
+            source,
+        };
+        let sdk = aws::load(settings).await.map_err(|e| config(e.into()))?;
+        let region = sdk.region().map_or("us-east-1", |r| r.as_ref());
+        let mut b = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(region)
+            .with_credentials(aws::object_store_credentials(&sdk).map_err(|e| config(e.into()))?);
+        if let Some(ep) = aws::service_endpoint(&sdk, "s3", "AWS_ENDPOINT_URL_S3") {
+            b = b
+                .with_allow_http(ep.starts_with("http://"))
+                .with_endpoint(ep);
         }
+        let s3 = b.build().map_err(|e| config(e.into()))?;
+        Ok(Store::Object {
+            store: Arc::new(s3),
+            prefix: object_store::path::Path::from(prefix.as_str()),
+            url: self.to_string(),
+        })
     }
 }
 

@@ -57,11 +57,8 @@ impl Store {
             .collect()
     }
 
-    fn err(&self, rel: &str, e: impl std::fmt::Display) -> LakeError {
-        LakeError::Store {
-            path: self.name(rel),
-            message: e.to_string(),
-        }
+    fn err(&self, rel: &str, e: impl Cause) -> LakeError {
+        e.into_error(self.name(rel))
     }
 
     /// Writes `bytes` at `rel`, whole or not at all, and durably.
@@ -136,14 +133,14 @@ impl Store {
         path: String,
         f: impl FnOnce() -> std::io::Result<()> + Send + 'static,
     ) -> Result<(), LakeError> {
-        let err = |message: String| LakeError::Store {
+        let io = |source| LakeError::Io {
             path: path.clone(),
-            message,
+            source,
         };
         tokio::task::spawn_blocking(f)
             .await
-            .map_err(|e| err(e.to_string()))?
-            .map_err(|e| err(e.to_string()))
+            .map_err(|e| io(std::io::Error::other(e)))?
+            .map_err(io)
     }
 
     /// Syncs each local folder of `dirs` (several at once), making the renames into
@@ -329,9 +326,34 @@ impl Store {
     }
 }
 
+/// The cause of a failed store operation, kept in the [`LakeError`].
+trait Cause {
+    fn into_error(self, path: String) -> LakeError;
+}
+
+impl Cause for std::io::Error {
+    fn into_error(self, path: String) -> LakeError {
+        LakeError::Io { path, source: self }
+    }
+}
+
+impl Cause for object_store::Error {
+    fn into_error(self, path: String) -> LakeError {
+        LakeError::Object { path, source: self }
+    }
+}
+
 /// The folder of a local path.
 fn parent(path: &Path) -> PathBuf {
     path.parent().unwrap_or(Path::new(".")).to_owned()
+}
+
+/// Writes `bytes` to the local file `target` whole or not at all, and durably: the
+/// lake's own way of writing, for any file a reader must never see half-written (a
+/// run's ground-truth manifest, say).
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_local(target, bytes)?;
+    sync_dir(&parent(target))
 }
 
 /// Writes a hidden temporary beside `target`, syncs it and renames it over `target`:

@@ -27,6 +27,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::checkpoint::{Checkpoint, Move, SourcePos};
 use super::columns::{Columns, schema};
+use super::error::{BoxError, CheckpointError};
 use super::partition::Partition;
 use super::store::Store;
 use super::{Compression, LakeError, LakeOptions};
@@ -118,12 +119,15 @@ impl LakeWriter {
                 let cp: Checkpoint =
                     serde_json::from_slice(&bytes).map_err(|e| LakeError::Checkpoint {
                         path: path.clone(),
-                        message: e.to_string(),
+                        source: e.into(),
                     })?;
                 if cp.version != Checkpoint::VERSION {
                     return Err(LakeError::Checkpoint {
                         path,
-                        message: format!("version {} is not {}", cp.version, Checkpoint::VERSION),
+                        source: CheckpointError::Version {
+                            found: cp.version,
+                            expected: Checkpoint::VERSION,
+                        },
                     });
                 }
                 w.store.promote_all(pairs(&cp.pending)).await?;
@@ -293,22 +297,22 @@ impl LakeWriter {
     }
 
     fn encode(&self, part: Partition, cols: &mut Columns) -> Result<Vec<u8>, LakeError> {
-        let err = |e: &dyn std::fmt::Display| LakeError::Encode {
+        let err = |e: BoxError| LakeError::Encode {
             partition: part.to_string(),
-            message: e.to_string(),
+            source: e,
         };
-        let batches = cols.finish().map_err(|e| err(&e))?;
+        let batches = cols.finish().map_err(|e| err(e.into()))?;
         let memory: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let mut out = ArrowWriter::try_new(
             Vec::with_capacity(memory / 4),
             schema(),
             Some(self.props.clone()),
         )
-        .map_err(|e| err(&e))?;
+        .map_err(|e| err(e.into()))?;
         for batch in &batches {
-            out.write(batch).map_err(|e| err(&e))?;
+            out.write(batch).map_err(|e| err(e.into()))?;
         }
-        out.into_inner().map_err(|e| err(&e))
+        out.into_inner().map_err(|e| err(e.into()))
     }
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
 use csgen_model::StoreConfig;
-use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, RunSummary, SourceSpec};
+use csgen_pipeline::{AwsSettings, Counters, LakeOptions, RunOptions, RunSummary, SourceSpec};
 use csgen_testkit::Server;
 
 use crate::support::{generated, python, read_lake};
@@ -120,20 +120,24 @@ async fn split(client: &Client, shard: &str) {
     wait_active(client).await;
 }
 
-async fn enrich(client: &Client, lake: &std::path::Path) -> RunSummary {
+/// Enriches the stream at `endpoint` into `lake` until it is idle.
+async fn enrich(endpoint: &str, lake: &std::path::Path) -> RunSummary {
+    csgen_testkit::local_aws_env();
     let options = RunOptions {
         lake: LakeOptions {
             max_buffer_bytes: 64 << 10,
             ..LakeOptions::default()
         },
-        kinesis_client: Some(client.clone()),
+        aws: AwsSettings {
+            endpoint: Some(endpoint.to_owned()),
+        },
         ..RunOptions::default()
     };
     let source: SourceSpec = format!("kinesis:{STREAM}?until-idle=1s").parse().unwrap();
     let config = StoreConfig::defaults();
     let run = csgen_pipeline::run(
         &source,
-        LakeSpec::Local(lake.to_owned()).store().unwrap(),
+        csgen_pipeline::lake::Store::Local(lake.to_owned()),
         &config,
         &options,
         Arc::new(Counters::default()),
@@ -175,7 +179,7 @@ async fn kinesis_to_lake_exactly_once_across_restarts_and_a_reshard() {
 
     // First run: 900 records on two shards.
     put_lines(&client, &input[..cut]).await;
-    let first = enrich(&client, &lake).await;
+    let first = enrich(&server.endpoint(), &lake).await;
     let c = &first.counters;
     assert_eq!(
         (c.records, c.committed_events, c.dead_lettered),
@@ -210,7 +214,7 @@ async fn kinesis_to_lake_exactly_once_across_restarts_and_a_reshard() {
     rest.extend_from_slice(b"{\"url\": broken\n");
     put_lines(&client, &rest).await;
     put_one(&client, &input[three..]).await;
-    let second = enrich(&client, &lake).await;
+    let second = enrich(&server.endpoint(), &lake).await;
     assert_eq!(second.resumed_at, first.stopped_at);
     let c = &second.counters;
     assert_eq!(
@@ -223,7 +227,7 @@ async fn kinesis_to_lake_exactly_once_across_restarts_and_a_reshard() {
     assert_eq!(second.stopped_at.shards.len(), 4, "{:?}", second.stopped_at);
 
     // Third run: nothing new, nothing read twice.
-    let third = enrich(&client, &lake).await;
+    let third = enrich(&server.endpoint(), &lake).await;
     assert_eq!(third.counters.records, 0, "{:?}", third.counters);
     assert_eq!(third.resumed_at, second.stopped_at);
 

@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use csgen_model::{Encoder, Format, Generator, Schedule, Shard, StoreConfig};
-use csgen_pipeline::{Counters, LakeOptions, LakeSink, LakeSpec, RunOptions, SourceSpec};
-use csgen_sinks::Sink;
+use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, SourceSpec};
+use csgen_sinks::lake::{LakeSink, LakeSinkSpec};
+use csgen_sinks::{Sink, SinkContext};
 
 use crate::support::{assert_event_types, generated, python, read_lake};
 
@@ -31,8 +32,8 @@ async fn file_to_lake_round_trip_with_dead_letters_and_a_late_event() {
         ..RunOptions::default()
     };
     let counters = Arc::new(Counters::default());
-    let source = SourceSpec::File(src.clone());
-    let store = LakeSpec::Local(lake.clone()).store().unwrap();
+    let source = SourceSpec::file(src.clone());
+    let store = csgen_pipeline::lake::Store::Local(lake.clone());
     let summary = csgen_pipeline::run(
         &source,
         store,
@@ -118,7 +119,7 @@ async fn file_to_lake_round_trip_with_dead_letters_and_a_late_event() {
 
     // A second run over the finished file resumes at its end: nothing new.
     let counters = Arc::new(Counters::default());
-    let store = LakeSpec::Local(lake.clone()).store().unwrap();
+    let store = csgen_pipeline::lake::Store::Local(lake.clone());
     let again = csgen_pipeline::run(
         &source,
         store,
@@ -143,12 +144,18 @@ async fn lake_sink_lands_generator_batches() {
     let g = Generator::new(&config, 3);
     let mut enc = Encoder::new(Format::Json, &config.store_url);
     let schedule = Schedule::new(0, START_MS, 50.0);
-    let spec = LakeSpec::Local(dir.path().to_owned());
-    let options = LakeOptions {
-        max_buffer_bytes: 100 << 10,
-        ..LakeOptions::default()
+    let spec = LakeSinkSpec {
+        lake: LakeSpec::Local(dir.path().to_owned()),
+        options: LakeOptions {
+            max_buffer_bytes: 100 << 10,
+            ..LakeOptions::default()
+        },
     };
-    let mut sink = LakeSink::open(&spec, &config, options).await.unwrap();
+    let cx = SinkContext {
+        store: config.clone(),
+        ..SinkContext::default()
+    };
+    let mut sink = LakeSink::open(&spec, &cx).await.unwrap();
     for start in (0..3000).step_by(500) {
         let batch = csgen_model::produce(&g, &mut enc, &schedule, Shard::ALL, start, start + 500);
         sink.stats().add_generated(batch.len() as u64);
@@ -174,20 +181,20 @@ async fn an_over_long_record_is_a_dead_letter_and_the_rest_still_lands() {
     let mut input = head.clone();
     input.extend(std::iter::repeat_n(
         b'x',
-        csgen_pipeline::run::MAX_RECORD_BYTES * 3 / 2,
+        csgen_pipeline::source::MAX_RECORD_BYTES * 3 / 2,
     ));
     input.push(b'\n');
     input.extend_from_slice(&head);
     input.extend(std::iter::repeat_n(
         b'y',
-        csgen_pipeline::run::MAX_RECORD_BYTES * 3,
+        csgen_pipeline::source::MAX_RECORD_BYTES * 3,
     )); // no newline at the end
     let src = dir.path().join("raw.jsonl");
     std::fs::write(&src, &input).unwrap();
     let lake = dir.path().join("lake");
     let summary = csgen_pipeline::run(
-        &SourceSpec::File(src),
-        LakeSpec::Local(lake.clone()).store().unwrap(),
+        &SourceSpec::file(src),
+        csgen_pipeline::lake::Store::Local(lake.clone()),
         &StoreConfig::defaults(),
         &RunOptions::default(),
         Arc::new(Counters::default()),

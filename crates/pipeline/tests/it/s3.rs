@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use csgen_model::StoreConfig;
-use csgen_pipeline::{Counters, LakeOptions, LakeSpec, RunOptions, SourceSpec};
+use csgen_pipeline::{AwsSettings, Counters, LakeOptions, LakeSpec, RunOptions, SourceSpec};
 use csgen_testkit::Server;
 
 use crate::support::{assert_event_types, generated, python, read_lake};
@@ -19,12 +19,11 @@ async fn s3_lake_round_trip_and_resume() {
     let src = dir.path().join("raw.jsonl");
     std::fs::write(&src, &input).unwrap();
     let spec: LakeSpec = "s3://lake/clicks/v1".parse().unwrap();
-    let env = |key: &str| match key {
-        "AWS_ENDPOINT_URL" => Some(moto.endpoint()),
-        "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("testing".to_owned()),
-        "AWS_REGION" => Some("us-east-1".to_owned()),
-        _ => None,
+    csgen_testkit::local_aws_env();
+    let aws = AwsSettings {
+        endpoint: Some(moto.endpoint()),
     };
+    let store = spec.open(&aws).await.unwrap();
     let options = RunOptions {
         lake: LakeOptions {
             max_buffer_bytes: 128 << 10,
@@ -32,13 +31,13 @@ async fn s3_lake_round_trip_and_resume() {
         },
         ..RunOptions::default()
     };
-    let source = SourceSpec::File(src.clone());
+    let source = SourceSpec::file(src.clone());
     let config = StoreConfig::defaults();
     // One run of the pipeline from the file into the S3 lake, with fresh counters.
     let enrich = || {
         csgen_pipeline::run(
             &source,
-            spec.store_with(&env).unwrap(),
+            store.clone(),
             &config,
             &options,
             Arc::new(Counters::default()),

@@ -6,7 +6,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use csgen_sinks::{BuildOptions, Sink, SinkSpec};
+use csgen_pipeline::AwsSettings;
+use csgen_sinks::{Sink, SinkContext, SinkSpec};
 use csgen_testkit::Server;
 
 use crate::{count_ids, event_ids, json_batch, local_aws_env};
@@ -71,12 +72,14 @@ async fn records_land_in_the_s3_bucket_exactly_once() {
         .expect("create delivery stream");
 
     let spec: SinkSpec = "firehose:clicks-to-s3?linger-ms=20".parse().unwrap();
-    let build = BuildOptions {
-        endpoint: Some(endpoint.clone()),
+    let cx = SinkContext {
+        aws: AwsSettings {
+            endpoint: Some(endpoint.clone()),
+        },
         seed: Some(3),
         ..Default::default()
     };
-    let mut sink = spec.build_with(&build).await.expect("build");
+    let mut sink = spec.open(&cx).await.expect("build");
     const N: u64 = 2_000;
     for start in (0..N).step_by(400) {
         let batch = json_batch(start, start + 400);
@@ -119,12 +122,13 @@ async fn missing_delivery_stream_is_a_clear_error() {
     let Some(server) = Server::moto() else { return };
     local_aws_env();
     let spec: SinkSpec = "firehose:absent".parse().unwrap();
-    let build = BuildOptions {
-        endpoint: Some(server.endpoint()),
-        seed: None,
+    let cx = SinkContext {
+        aws: AwsSettings {
+            endpoint: Some(server.endpoint()),
+        },
         ..Default::default()
     };
-    let err = spec.build_with(&build).await.err().expect("no such stream");
+    let err = spec.open(&cx).await.err().expect("no such stream");
     assert_eq!(
         err.to_string(),
         "firehose:absent: delivery stream \"absent\" not found (ResourceNotFoundException)"

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use csgen_model::{Batch, Encoder, Format, Generator, StoreConfig};
-use csgen_sinks::{AnySink, BuildOptions, Sink, SinkError, SinkSpec};
+use csgen_pipeline::AwsSettings;
+use csgen_sinks::kinesis::KinesisSpec;
+use csgen_sinks::{AnySink, Sink, SinkContext, SinkError, SinkSpec};
 use csgen_testkit::{Server, free_port};
 
 use crate::proxy::{Faults, Proxy};
@@ -92,12 +94,14 @@ pub async fn read_all(client: &Client, stream: &str) -> HashMap<String, Vec<Vec<
 async fn kinesis_sink(endpoint: &str, spec: &str) -> AnySink {
     local_aws_env();
     let spec: SinkSpec = spec.parse().unwrap();
-    let build = BuildOptions {
-        endpoint: Some(endpoint.to_owned()),
+    let cx = SinkContext {
+        aws: AwsSettings {
+            endpoint: Some(endpoint.to_owned()),
+        },
         seed: Some(7),
         ..Default::default()
     };
-    spec.build_with(&build).await.expect("build the sink")
+    spec.open(&cx).await.expect("build the sink")
 }
 
 async fn send(sink: &mut AnySink, batch: Batch) {
@@ -312,10 +316,7 @@ async fn oversize_record_fails_with_its_reason_and_is_never_sent() {
     sink.flush().await.expect("flush");
     let s = sink.stats().snapshot();
     assert_eq!((s.delivered, s.failed, s.in_flight), (5, 1, 0));
-    let AnySink::Kinesis(k) = &sink else {
-        unreachable!()
-    };
-    let reasons = k.failure_reasons();
+    let reasons = sink.failure_reasons();
     assert_eq!(reasons.len(), 1);
     let (reason, n) = reasons.iter().next().unwrap();
     assert!(
@@ -340,12 +341,14 @@ async fn missing_stream_stops_the_sink_with_a_clear_message() {
     };
     local_aws_env();
     let spec: SinkSpec = "kinesis:nope".parse().unwrap();
-    let build = BuildOptions {
-        endpoint: Some(server.endpoint()),
+    let cx = SinkContext {
+        aws: AwsSettings {
+            endpoint: Some(server.endpoint()),
+        },
         seed: Some(1),
         ..Default::default()
     };
-    let err = spec.build_with(&build).await.err().expect("no such stream");
+    let err = spec.open(&cx).await.err().expect("no such stream");
     assert!(matches!(&err, SinkError::Fatal { .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -384,7 +387,7 @@ async fn flush_deadline_reports_what_could_not_be_delivered() {
     // Nothing listens on this port: every call fails to connect and is retried.
     let endpoint = format!("http://127.0.0.1:{}", free_port());
     let spec = "kinesis:unreachable?linger-ms=0&flush-timeout-s=1";
-    let Ok(SinkSpec::Kinesis { stream, options }) = spec.parse() else {
+    let Ok(SinkSpec::Kinesis(KinesisSpec { stream, options })) = spec.parse() else {
         unreachable!()
     };
     // As the sink's own client (see `KinesisSink::connect`): the sink retries, not the SDK.

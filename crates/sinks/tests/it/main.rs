@@ -39,13 +39,4 @@ pub fn count_ids<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> HashMap<Str
     seen
 }
 
-/// Sets the dummy credentials and region the local servers accept.
-pub fn local_aws_env() {
-    // SAFETY: set once, to the same values, before any client reads them.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "csgen-test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "csgen-test");
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::remove_var("AWS_PROFILE");
-    }
-}
+pub use csgen_testkit::local_aws_env;

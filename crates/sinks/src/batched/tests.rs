@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::batcher::{Engine, PutApi, Record};
-use crate::retry::{CallFailure, RecordOutcome};
-use crate::stream_options::StreamOptions;
+use super::options::StreamOptions;
+use super::retry::{CallFailure, RecordOutcome};
+use super::{Engine, PutApi, Record};
 
 /// Records every call; waits for a gate permit per call when gated; answers by script.
 #[derive(Clone, Default)]

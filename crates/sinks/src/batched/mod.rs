@@ -6,7 +6,7 @@
 //! calls within the service's record and byte limits, sends a partial call once its
 //! oldest record has waited `linger`, and runs at most `max-in-flight` calls at once.
 //! Each call task retries until every record is delivered or failed for good
-//! (see [`crate::retry`]); a fatal answer stops the sink. `flush` waits for everything
+//! (see [`retry`]); a fatal answer stops the sink. `flush` waits for everything
 //! up to a deadline, then gives up on what is left and counts it as failed.
 //!
 //! With an ordering partition key (`user`, `field:…`), records are routed by key to
@@ -30,8 +30,14 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::retry::{Backoff, CallFailure, RecordOutcome, plan};
-use crate::stream_options::StreamOptions;
+pub mod options;
+pub mod retry;
+pub(crate) mod service;
+
+use csgen_pipeline::endpoint::ServiceError;
+
+use self::options::StreamOptions;
+use self::retry::{Backoff, CallFailure, RecordOutcome, plan};
 use crate::{SinkError, SinkStats};
 
 /// One record as it will be sent: payload bytes and (Kinesis) partition key.
@@ -79,7 +85,7 @@ struct Shared {
     outstanding: AtomicU64,
     /// Free record slots of the bounded buffer.
     buffer: Semaphore,
-    fatal: Mutex<Option<String>>,
+    fatal: Mutex<Option<ServiceError>>,
     /// Failed records by reason, for the shutdown report.
     reasons: Mutex<BTreeMap<String, u64>>,
     /// Set when the flush deadline passed: everything left is failed.
@@ -119,7 +125,7 @@ impl Shared {
         self.buffer.add_permits(n);
     }
 
-    fn fatal(&self) -> Option<String> {
+    fn fatal(&self) -> Option<ServiceError> {
         self.fatal.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
@@ -206,13 +212,10 @@ impl Engine {
     }
 
     fn stopped(&self) -> Option<SinkError> {
-        let message = self.shared.fatal().or_else(|| {
+        let cause = self.shared.fatal().or_else(|| {
             (*self.shared.give_up.borrow()).then(|| "stopped after its flush deadline".into())
         })?;
-        Some(SinkError::Fatal {
-            target: self.shared.target.clone(),
-            message,
-        })
+        Some(SinkError::fatal(&self.shared.target, cause))
     }
 
     /// Takes records; waits while the buffer is full.
@@ -239,10 +242,7 @@ impl Engine {
                 // A batcher ended (runtime shutting down): nothing will deliver these.
                 let rest = ok.count();
                 self.shared.failed(rest, "sink task ended");
-                return Err(SinkError::Fatal {
-                    target: self.shared.target.clone(),
-                    message: "delivery task ended".into(),
-                });
+                return Err(SinkError::fatal(&self.shared.target, "delivery task ended"));
             }
         }
         Ok(())
@@ -308,11 +308,8 @@ impl Engine {
         if !reasons.is_empty() {
             tracing::warn!(target = %self.shared.target, ?reasons, "records not delivered");
         }
-        if let Some(message) = self.shared.fatal() {
-            return Err(SinkError::Fatal {
-                target: self.shared.target.clone(),
-                message,
-            });
+        if let Some(cause) = self.shared.fatal() {
+            return Err(SinkError::fatal(&self.shared.target, cause));
         }
         if !finished {
             let now = self.shared.stats.snapshot().failed;
@@ -454,14 +451,14 @@ async fn deliver<A: PutApi>(
             }
         };
         let reason = match answer {
-            Err(CallFailure::Fatal(message)) => {
-                tracing::error!(target = %shared.target, %message, "sink stopped");
+            Err(CallFailure::Fatal(cause)) => {
+                tracing::error!(target = %shared.target, message = %cause, "sink stopped");
+                shared.failed_accepted(records.len(), cause.message());
                 shared
                     .fatal
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert(message.clone());
-                shared.failed_accepted(records.len(), &message);
+                    .get_or_insert(cause);
                 return;
             }
             Err(CallFailure::Retry(reason)) => reason,
@@ -497,3 +494,6 @@ async fn deliver<A: PutApi>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use csgen_pipeline::endpoint::ServiceError;
 use rand::{Rng, RngExt};
 
 /// How one record of a call fared.
@@ -26,8 +27,8 @@ pub enum RecordOutcome {
 pub enum CallFailure {
     /// Throttling, a server error or a transport error: back off and send it all again.
     Retry(String),
-    /// Missing stream, access denied, a validation error: stop the sink with this message.
-    Fatal(String),
+    /// Missing stream, access denied, a validation error: stop the sink with this error.
+    Fatal(ServiceError),
 }
 
 /// What the sink does after one answer, by position in the call.
@@ -113,7 +114,7 @@ pub fn classify_code(
     if retryable {
         CallFailure::Retry(text)
     } else {
-        CallFailure::Fatal(text)
+        CallFailure::Fatal(text.into())
     }
 }
 
