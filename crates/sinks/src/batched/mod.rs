@@ -90,6 +90,10 @@ struct Shared {
     reasons: Mutex<BTreeMap<String, u64>>,
     /// Set when the flush deadline passed: everything left is failed.
     give_up: watch::Sender<bool>,
+    /// Lanes whose batcher has failed what it held since `give_up` was set; the flush
+    /// resets `give_up` only once every lane has, so no record accepted after the reset
+    /// is failed by a batcher still settling the old deadline.
+    settled: AtomicU64,
 }
 
 impl Shared {
@@ -161,6 +165,7 @@ impl Engine {
             fatal: Mutex::new(None),
             reasons: Mutex::new(BTreeMap::new()),
             give_up,
+            settled: AtomicU64::new(0),
         });
         let max_in_flight = options.max_in_flight.get();
         let (lane_count, per_lane) = if ordered {
@@ -212,9 +217,7 @@ impl Engine {
     }
 
     fn stopped(&self) -> Option<SinkError> {
-        let cause = self.shared.fatal().or_else(|| {
-            (*self.shared.give_up.borrow()).then(|| "stopped after its flush deadline".into())
-        })?;
+        let cause = self.shared.fatal()?;
         Some(SinkError::fatal(&self.shared.target, cause))
     }
 
@@ -300,9 +303,17 @@ impl Engine {
             // Call tasks and the batcher fail what they hold as soon as they see
             // `give_up`; wait (bounded) for them to settle it.
             let deadline = Instant::now() + Duration::from_secs(5);
-            while self.shared.outstanding.load(SeqCst) > 0 && Instant::now() < deadline {
+            let lanes = self.lanes.len() as u64;
+            while (self.shared.outstanding.load(SeqCst) > 0
+                || self.shared.settled.load(SeqCst) < lanes)
+                && Instant::now() < deadline
+            {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
+            // What was left is counted; the sink takes records again (the next run of
+            // `serve` must not find it stopped for good).
+            self.shared.settled.store(0, SeqCst);
+            self.shared.give_up.send_replace(false);
         }
         let reasons = self.failure_reasons();
         if !reasons.is_empty() {
@@ -387,20 +398,63 @@ impl<A: PutApi> Batcher<A> {
                     self.dispatch(&mut pending, &mut pending_bytes).await;
                 }
                 Some(_) = self.calls.join_next(), if !self.calls.is_empty() => {}
-                _ = given_up(&mut give_up) => break,
+                _ = given_up(&mut give_up) => {
+                    self.give_up_all(&mut pending, &mut pending_bytes, &mut rx).await;
+                    self.shared.settled.fetch_add(1, SeqCst);
+                    deadline = None;
+                    if !self.resumed(&mut give_up, &mut rx).await {
+                        return;
+                    }
+                }
             }
             if pending.is_empty() {
                 deadline = None;
             }
         }
-        // The sender is gone or the flush deadline passed: send what is left (the call
-        // tasks fail it at once if giving up) and wait for the calls.
+        // The sender is gone: send what is left and wait for the calls.
         self.dispatch(&mut pending, &mut pending_bytes).await;
+        while self.calls.join_next().await.is_some() {}
+    }
+
+    /// The flush deadline passed: sends what is pending (the call tasks fail it at once)
+    /// and fails what is still queued.
+    async fn give_up_all(
+        &mut self,
+        pending: &mut Vec<Record>,
+        pending_bytes: &mut usize,
+        rx: &mut mpsc::UnboundedReceiver<Msg>,
+    ) {
+        self.dispatch(pending, pending_bytes).await;
         while self.calls.join_next().await.is_some() {}
         while let Ok(msg) = rx.try_recv() {
             if let Msg::Records(records) = msg {
                 self.shared
                     .failed_accepted(records.len(), "not delivered by the flush deadline");
+            }
+        }
+    }
+
+    /// Waits until the flush that gave up has reset the flag: true to carry on, false
+    /// when the engine is gone.
+    async fn resumed(
+        &mut self,
+        give_up: &mut watch::Receiver<bool>,
+        rx: &mut mpsc::UnboundedReceiver<Msg>,
+    ) -> bool {
+        loop {
+            tokio::select! {
+                // First: once the flag is reset, queued records belong to the next run.
+                biased;
+                _ = give_up.wait_for(|g| !*g) => return true,
+                msg = rx.recv() => match msg {
+                    None => return false,
+                    Some(Msg::Records(records)) => self
+                        .shared
+                        .failed_accepted(records.len(), "not delivered by the flush deadline"),
+                    Some(Msg::Flush(reply)) => {
+                        let _ = reply.send(());
+                    }
+                },
             }
         }
     }

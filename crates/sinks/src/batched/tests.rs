@@ -237,3 +237,54 @@ async fn a_fatal_answer_stops_the_sink_and_fails_everything() {
         "no retries after a fatal answer"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sink_that_missed_its_flush_deadline_takes_records_again() {
+    // The first release answered every later send with "stopped after its flush
+    // deadline", so a `serve` that was stopped once could never deliver again.
+    let gate = Arc::new(Semaphore::new(0));
+    let fake = Fake {
+        gate: Some(gate.clone()),
+        ..Fake::default()
+    };
+    let mut opts = options(0, 2, 1000);
+    opts.flush_timeout = Duration::from_secs(1);
+    for lanes_ordered in [false, true] {
+        let mut engine = Engine::start(
+            fake.clone(),
+            "t".into(),
+            crate::kinesis::LIMITS,
+            &opts,
+            lanes_ordered,
+            1,
+        );
+        engine.stats().add_generated(300);
+        engine
+            .accept(records(100, 10, |i| format!("k{i}")))
+            .await
+            .unwrap();
+        let err = engine.flush().await.expect_err("the service never answers");
+        assert!(
+            matches!(err, crate::SinkError::Undelivered { records: 100, .. }),
+            "{err}"
+        );
+        let s = engine.stats().snapshot();
+        assert_eq!((s.delivered, s.failed, s.in_flight), (0, 100, 200));
+
+        // The service is back: the next run's records go through.
+        gate.add_permits(1000);
+        engine
+            .accept(records(200, 10, |i| format!("k{i}")))
+            .await
+            .expect("a sink that gave up once takes records again");
+        engine.flush().await.expect("and delivers them");
+        let s = engine.stats().snapshot();
+        assert_eq!(
+            (s.delivered, s.failed, s.in_flight),
+            (200, 100, 0),
+            "ordered lanes: {lanes_ordered}, {:?}",
+            engine.failure_reasons()
+        );
+        gate.forget_permits(1000);
+    }
+}
