@@ -17,6 +17,7 @@ use crate::reason::Reason;
 use crate::session::Sessionizer;
 use crate::time;
 use crate::ua::UaParser;
+use crate::window::{EventWindow, Watermark};
 
 /// Where a record came from, for derived ids, arrival times and dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +38,9 @@ pub struct EnrichOptions {
     /// Mixed into ids derived for records without `event_id`, so that two sources
     /// with the same line at the same offset still get different ids.
     pub source_key: u64,
+    /// How far behind or ahead an event time may be (off by default; `csgen enrich`
+    /// and the lake sink use [`EventWindow::RECOMMENDED`]).
+    pub window: EventWindow,
 }
 
 impl Default for EnrichOptions {
@@ -44,6 +48,7 @@ impl Default for EnrichOptions {
         Self {
             session_gap: Duration::from_secs(30 * 60),
             source_key: 0,
+            window: EventWindow::OFF,
         }
     }
 }
@@ -55,6 +60,7 @@ pub struct Enricher {
     sessions: Sessionizer,
     ua: UaParser,
     source_key: u64,
+    watermark: Watermark,
 }
 
 impl Enricher {
@@ -73,6 +79,7 @@ impl Enricher {
             ),
             ua: UaParser::default(),
             source_key: options.source_key,
+            watermark: Watermark::new(options.window),
         }
     }
 
@@ -96,6 +103,8 @@ impl Enricher {
             Some(RawTime::Millis(ms)) => time::check_range(ms)?,
             None => time::check_range(pos.arrival_ms)?,
         };
+        // Before any session sees it: a far-future time would close every open one.
+        self.watermark.admit(event_time_ms, pos.arrival_ms)?;
         let event_id = match raw.event_id {
             Some(id) if id.is_empty() => return Err(Reason::bad("event_id", "empty")),
             Some(id) => id,

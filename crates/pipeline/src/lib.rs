@@ -26,6 +26,7 @@ pub mod step;
 pub mod time;
 pub mod ua;
 pub mod url;
+pub mod window;
 
 pub use counters::{Counters, CountersSnapshot};
 pub use driver::{RunError, RunOptions, RunSummary, run};
@@ -36,3 +37,4 @@ pub use lake::{Compression, LakeError, LakeOptions, LakeSpec, LakeWriter, ShardP
 pub use reason::Reason;
 pub use source::{Source, SourceSpec};
 pub use step::EnrichStep;
+pub use window::EventWindow;

@@ -1,6 +1,9 @@
 //! Why a raw record could not be enriched: the dead-letter reasons.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::endpoint::duration::Shown;
 
 /// A record the enricher rejects. Each variant says what was wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +22,19 @@ pub enum Reason {
     TooLarge { bytes: u64, limit: usize },
     /// The event time is not RFC 3339 / Unix milliseconds, or outside years 1970–9999.
     BadTime(String),
+    /// The event time is further behind the latest accepted one than the window allows.
+    TooOld {
+        event_ms: i64,
+        watermark_ms: i64,
+        limit: Duration,
+    },
+    /// The event time is further ahead of the arrival (or latest accepted) time than the
+    /// window allows.
+    TooFarAhead {
+        event_ms: i64,
+        reference_ms: i64,
+        limit: Duration,
+    },
 }
 
 /// At most the first 40 characters of `s`: enough of a bad value to recognise it in a
@@ -41,10 +57,12 @@ impl Reason {
             Self::UnknownPath(_) => "unknown_path",
             Self::BadTime(_) => "bad_time",
             Self::TooLarge { .. } => "too_large",
+            Self::TooOld { .. } => "too_old",
+            Self::TooFarAhead { .. } => "too_far_ahead",
         }
     }
 
-    pub const CODES: [&'static str; 7] = [
+    pub const CODES: [&'static str; 9] = [
         "not_utf8",
         "bad_json",
         "missing_field",
@@ -52,6 +70,8 @@ impl Reason {
         "unknown_path",
         "bad_time",
         "too_large",
+        "too_old",
+        "too_far_ahead",
     ];
 
     pub(crate) fn bad(field: &'static str, detail: impl Into<String>) -> Self {
@@ -76,6 +96,29 @@ impl fmt::Display for Reason {
             Self::TooLarge { bytes, limit } => {
                 write!(f, "record of {bytes} bytes is over the {limit}-byte limit")
             }
+            Self::TooOld {
+                event_ms,
+                watermark_ms,
+                limit,
+            } => write!(
+                f,
+                "event time {} is more than {} behind the latest accepted event time {} \
+                 (the lake's too-old window)",
+                crate::time::format_ms(*event_ms),
+                Shown(*limit),
+                crate::time::format_ms(*watermark_ms)
+            ),
+            Self::TooFarAhead {
+                event_ms,
+                reference_ms,
+                limit,
+            } => write!(
+                f,
+                "event time {} is more than {} ahead of {} (the lake's too-far-ahead window)",
+                crate::time::format_ms(*event_ms),
+                Shown(*limit),
+                crate::time::format_ms(*reference_ms)
+            ),
         }
     }
 }

@@ -21,6 +21,15 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, Reason> {
     check_range(ms)
 }
 
+/// Unix milliseconds as RFC 3339 with milliseconds, for messages (the number itself when
+/// outside what chrono represents).
+pub fn format_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || format!("{ms} ms"),
+        |t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    )
+}
+
 /// Checks that Unix milliseconds fall in the range the lake accepts.
 pub fn check_range(ms: i64) -> Result<i64, Reason> {
     if (MIN_MS..=MAX_MS).contains(&ms) {

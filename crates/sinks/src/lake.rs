@@ -16,7 +16,8 @@ use std::time::Instant;
 use csgen_pipeline::endpoint::{Form, Options, Written};
 use csgen_pipeline::source::Item;
 use csgen_pipeline::{
-    Counters, EnrichOptions, EnrichStep, LakeOptions, LakeSpec, LakeWriter, Position, SourcePos,
+    Counters, EnrichOptions, EnrichStep, EventWindow, LakeOptions, LakeSpec, LakeWriter, Position,
+    SourcePos,
 };
 
 use crate::context::{Built, SinkContext, SinkEndpoint};
@@ -25,7 +26,7 @@ use crate::{Batch, Sink, SinkError, SinkStats};
 pub const FORM: Form = Form {
     scheme: "lake",
     form: "lake:PATH|s3://BUCKET/PREFIX[?options]",
-    about: "enrich in-process, land Parquet (options max-age, max-buffer-mib, compression)",
+    about: "enrich in-process, land Parquet (options: docs/pipeline.md#the-lake)",
 };
 
 /// A lake and how to write to it.
@@ -33,6 +34,8 @@ pub const FORM: Form = Form {
 pub struct LakeSinkSpec {
     pub lake: LakeSpec,
     pub options: LakeOptions,
+    /// Event times outside it are dead-lettered (`too-old`, `too-far-ahead`).
+    pub window: EventWindow,
 }
 
 impl LakeSinkSpec {
@@ -42,8 +45,13 @@ impl LakeSinkSpec {
         let lake = location.parse::<LakeSpec>()?;
         let mut o = Options::parse(query)?;
         let options = LakeOptions::parse(&mut o)?;
-        o.finish(LakeOptions::KEYS)?;
-        Ok(Self { lake, options })
+        let window = EventWindow::parse(&mut o)?;
+        o.finish(&[LakeOptions::KEYS, EventWindow::KEYS].concat())?;
+        Ok(Self {
+            lake,
+            options,
+            window,
+        })
     }
 }
 
@@ -60,6 +68,7 @@ impl fmt::Display for LakeSinkSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut w = Written::default();
         self.options.write(&mut w);
+        self.window.write(&mut w);
         write!(f, "lake:{}{w}", self.lake)
     }
 }
@@ -100,7 +109,10 @@ impl LakeSink {
         Ok(Self {
             step: EnrichStep::new(
                 &cx.store,
-                &EnrichOptions::default(),
+                &EnrichOptions {
+                    window: spec.window,
+                    ..EnrichOptions::default()
+                },
                 format!("lake:{name}"),
                 counters,
             ),

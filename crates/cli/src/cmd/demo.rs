@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Format, RealisticConfig, Shard};
 use csgen_pipeline::endpoint::duration::Shown;
-use csgen_pipeline::{LakeOptions, LakeSpec};
+use csgen_pipeline::{EventWindow, LakeOptions, LakeSpec};
 use csgen_server::{AppState, Controller, Workload, app, system_clock};
 use csgen_sinks::SinkContext;
 use csgen_sinks::lake::{LakeSink, LakeSinkSpec};
@@ -44,6 +44,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             max_age: a.max_age,
             ..LakeOptions::default()
         },
+        window: EventWindow::RECOMMENDED,
     };
     let cx = SinkContext {
         seed: a.seed,

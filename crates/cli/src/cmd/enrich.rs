@@ -13,6 +13,7 @@ pub fn run(a: EnrichArgs) -> anyhow::Result<()> {
         enrich: EnrichOptions {
             session_gap: a.session_gap,
             source_key: a.from.key(),
+            window: a.to.window,
         },
         lake: LakeOptions {
             max_age: a.max_age.unwrap_or(a.to.options.max_age),

@@ -150,6 +150,7 @@ async fn lake_sink_lands_generator_batches() {
             max_buffer_bytes: 100 << 10,
             ..LakeOptions::default()
         },
+        window: csgen_pipeline::EventWindow::RECOMMENDED,
     };
     let cx = SinkContext {
         store: config.clone(),

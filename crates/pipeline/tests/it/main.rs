@@ -4,6 +4,7 @@
 //! (pyarrow and DuckDB from PyPI, installed by scripts/setup.sh).
 
 mod crash;
+mod hostile;
 mod kinesis;
 mod local;
 mod s3;
