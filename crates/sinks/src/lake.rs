@@ -4,9 +4,11 @@
 //! [`LakeSink`] runs every record through the pipeline's enrich step and buffers the
 //! events in a [`LakeWriter`]. Records count as delivered when their flush commits,
 //! whether as events or as dead letters (a record enrich rejects is stored, with its
-//! reason, in the dead-letter files: it is accounted for, not lost); they count as
-//! failed only when the flush fails. [`Sink::detail`] tells events and dead letters
-//! apart. There is no source to resume, so no checkpoint is kept.
+//! reason, in the dead-letter files: it is accounted for, not lost). A flush that fails
+//! or is cut short by a deadline keeps its records in flight: the writer finishes it on
+//! the next flush, and only then are they counted, so a record is never both lost and
+//! counted as delivered. [`Sink::detail`] tells events and dead letters apart. There is
+//! no source to resume, so no checkpoint is kept.
 
 use std::fmt;
 use std::str::FromStr;
@@ -129,21 +131,19 @@ impl LakeSink {
         self.step.counters()
     }
 
+    /// Commits what is buffered (and any unfinished flush). The records count as
+    /// delivered only once the commit succeeded; on an error or a cancellation they stay
+    /// in flight, held by the writer for the next commit.
     async fn commit(&mut self) -> Result<(), SinkError> {
-        let result = self.writer.flush(&self.pos).await;
-        let records = std::mem::take(&mut self.pending);
-        match result {
+        match self.writer.flush(&self.pos).await {
             Ok(_) => {
-                self.stats.add_delivered(records);
+                self.stats.add_delivered(std::mem::take(&mut self.pending));
                 Ok(())
             }
-            Err(source) => {
-                self.stats.add_failed(records);
-                Err(SinkError::Lake {
-                    target: self.describe(),
-                    source,
-                })
-            }
+            Err(source) => Err(SinkError::Lake {
+                target: self.describe(),
+                source,
+            }),
         }
     }
 }

@@ -109,21 +109,27 @@ struct Builders {
     rows: usize,
 }
 
+/// Rows a new partition's first builders have room for: small, so that a partition
+/// with a few events (hostile or sparse input opens many) costs kilobytes, not the
+/// ~70 KB of full-chunk builders; busy partitions grow into a full chunk once.
+const FIRST_ROWS: usize = 32;
+
 impl Default for Builders {
     fn default() -> Self {
+        let text = || StringBuilder::with_capacity(FIRST_ROWS, FIRST_ROWS * 16);
         Self {
-            event_id: StringBuilder::new(),
-            event_time: TimestampMillisecondBuilder::new().with_timezone("UTC"),
-            event_type: StringBuilder::new(),
-            user_id: Int64Builder::new(),
-            session_id: StringBuilder::new(),
-            group_id: Int32Builder::new(),
-            group_name: StringBuilder::new(),
-            product_id: Int64Builder::new(),
-            device: StringBuilder::new(),
-            browser: StringBuilder::new(),
-            referrer: StringBuilder::new(),
-            url: StringBuilder::new(),
+            event_id: text(),
+            event_time: TimestampMillisecondBuilder::with_capacity(FIRST_ROWS).with_timezone("UTC"),
+            event_type: text(),
+            user_id: Int64Builder::with_capacity(FIRST_ROWS),
+            session_id: text(),
+            group_id: Int32Builder::with_capacity(FIRST_ROWS),
+            group_name: text(),
+            product_id: Int64Builder::with_capacity(FIRST_ROWS),
+            device: text(),
+            browser: text(),
+            referrer: text(),
+            url: text(),
             rows: 0,
         }
     }

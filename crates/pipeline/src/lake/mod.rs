@@ -15,6 +15,7 @@
 mod checkpoint;
 mod columns;
 mod error;
+mod flush;
 mod partition;
 mod store;
 mod writer;
@@ -81,11 +82,14 @@ pub struct LakeOptions {
     pub compression: Compression,
     /// Rows per Parquet row group at most (default 1 Mi).
     pub max_row_group_rows: usize,
+    /// Partitions (event-time hours) buffered at once before a flush (default 256).
+    pub max_partitions: usize,
 }
 
 impl LakeOptions {
     /// The option keys of a lake spec (`lake:PATH?max-age=10s`).
-    pub const KEYS: &'static [&'static str] = &["max-age", "max-buffer-mib", "compression"];
+    pub const KEYS: &'static [&'static str] =
+        &["max-age", "max-buffer-mib", "max-partitions", "compression"];
     /// Most buffered MiB: beyond it a flush's encoding would hold gigabytes at once.
     pub const MAX_BUFFER_MIB: usize = 4096;
 
@@ -102,6 +106,9 @@ impl LakeOptions {
             max_buffer_bytes: o
                 .number::<usize>("max-buffer-mib", 1..=Self::MAX_BUFFER_MIB)?
                 .map_or(d.max_buffer_bytes, |mib| mib << 20),
+            max_partitions: o
+                .number::<usize>("max-partitions", 1..=10_000)?
+                .unwrap_or(d.max_partitions),
             compression: o
                 .choice(
                     "compression",
@@ -136,6 +143,7 @@ impl Default for LakeOptions {
             max_age: Duration::from_secs(300),
             compression: Compression::Zstd,
             max_row_group_rows: 1 << 20,
+            max_partitions: 256,
         }
     }
 }

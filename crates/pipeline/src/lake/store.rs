@@ -14,6 +14,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload, WriteMultipart};
@@ -62,7 +63,8 @@ impl Store {
     }
 
     /// Writes `bytes` at `rel`, whole or not at all, and durably.
-    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<(), LakeError> {
+    pub async fn put(&self, rel: &str, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
+        let bytes: Bytes = bytes.into();
         match self {
             Self::Local(root) => {
                 let target = Self::local(root, rel);
@@ -94,7 +96,7 @@ impl Store {
 
     /// [`Self::put`] for every `(rel, bytes)`, several at once. When it returns `Ok`,
     /// all are durable; on an error some may be written (whole) and others not.
-    pub async fn put_all(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), LakeError> {
+    pub async fn put_all(&self, files: Vec<(String, Bytes)>) -> Result<(), LakeError> {
         match self {
             Self::Local(root) => {
                 let dirs: BTreeSet<PathBuf> = files

@@ -19,15 +19,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow_array::RecordBatch;
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as PqCompression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::checkpoint::{Checkpoint, Move, SourcePos};
-use super::columns::{Columns, schema};
-use super::error::{BoxError, CheckpointError};
+use super::columns::Columns;
+use super::error::CheckpointError;
+use super::flush::{PendingFlush, Progress};
 use super::partition::Partition;
 use super::store::Store;
 use super::{Compression, LakeError, LakeOptions};
@@ -82,11 +81,22 @@ pub struct LakeWriter {
     last: usize,
     dead: Vec<u8>,
     dead_count: u64,
+    /// What the buffers hold, estimated: raw record bytes plus the builders' own
+    /// per-row and per-partition memory (see [`ROW_BYTES`], [`PARTITION_BYTES`]).
     buffered_bytes: usize,
     oldest: Option<Instant>,
     counters: Arc<Counters>,
     hook: Option<FlushHook>,
+    /// A flush that took the buffered rows and has not finished; retried first.
+    pending: Option<PendingFlush>,
 }
+
+/// Builder memory per buffered event beyond its raw bytes: the fixed-width columns
+/// (time, ids) and the offsets of the text columns.
+pub const ROW_BYTES: usize = 96;
+/// Builder memory of a partition before its first event: twelve small column
+/// builders. Checked in `buffer_estimate_covers_the_builders_memory`.
+pub const PARTITION_BYTES: usize = 8 << 10;
 
 impl LakeWriter {
     /// Opens a writer. With a checkpoint name, recovers from an earlier run of the same
@@ -113,6 +123,7 @@ impl LakeWriter {
             oldest: None,
             counters,
             hook: None,
+            pending: None,
         };
         if let Some(path) = w.checkpoint.clone() {
             if let Some(bytes) = w.store.get(&path).await? {
@@ -177,13 +188,14 @@ impl LakeWriter {
                 Ok(i) => i,
                 Err(i) => {
                     self.parts.insert(i, (p, Columns::default()));
+                    self.buffered_bytes += PARTITION_BYTES;
                     i
                 }
             },
         };
         self.last = i;
         self.parts[i].1.push(event);
-        self.buffered(raw_len, now);
+        self.buffered(raw_len + ROW_BYTES, now);
     }
 
     /// Buffers a dead letter.
@@ -199,9 +211,12 @@ impl LakeWriter {
         self.oldest.get_or_insert(now);
     }
 
-    /// Whether the size limit is reached.
+    /// Whether the writer must flush before taking more: the buffers reached their
+    /// size, they hold as many partitions as allowed, or an earlier flush is unfinished.
     pub fn is_full(&self) -> bool {
         self.buffered_bytes >= self.options.max_buffer_bytes
+            || self.parts.len() >= self.options.max_partitions
+            || self.pending.is_some()
     }
 
     /// Whether the size or age limit is reached.
@@ -217,68 +232,96 @@ impl LakeWriter {
         self.oldest.map(|t| t + self.options.max_age)
     }
 
+    /// Whether nothing is buffered and no flush is unfinished.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty() && self.dead_count == 0
+        self.parts.is_empty() && self.dead_count == 0 && self.pending.is_none()
+    }
+
+    /// Events and dead letters of a flush that did not finish (retried by the next).
+    pub fn unfinished(&self) -> Option<(u64, u64)> {
+        self.pending
+            .as_ref()
+            .map(|p| (p.report.events, p.report.dead_letters))
     }
 
     /// Commits everything buffered; `source` is the position after the last record
-    /// pushed (ignored without a checkpoint).
+    /// pushed (ignored without a checkpoint). An unfinished earlier flush is finished
+    /// first. On an error or a cancellation, what was taken stays pending (see
+    /// [`PendingFlush`]), never lost and never counted.
     pub async fn flush(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
+        let mut report = FlushReport::default();
+        if self.pending.is_some() {
+            report = self.finish_pending().await?;
+        }
         let advance = self.checkpoint.is_some() && *source != self.committed;
-        if self.is_empty() && !advance {
-            return Ok(FlushReport::default());
+        if self.parts.is_empty() && self.dead_count == 0 && !advance {
+            return Ok(report);
         }
         let k = self.flush_seq + 1;
         let (w, staging) = (self.writer_id.clone(), self.staging_dir());
-        let mut moves = Vec::new();
-        let mut report = FlushReport::default();
-        let parts = std::mem::take(&mut self.parts);
         self.last = 0;
-        // Encode everything, then write the files side by side: their syncs overlap.
-        let mut staged = Vec::with_capacity(parts.len() + 1);
-        for (i, (part, mut cols)) in parts.into_iter().enumerate() {
-            report.events += cols.rows() as u64;
-            let bytes = self.encode(part, &mut cols)?;
-            report.bytes += bytes.len() as u64;
-            let from = format!("{staging}/{k:06}-{i:04}.parquet");
-            staged.push((from.clone(), bytes));
-            moves.push(Move {
-                from,
-                to: format!("events/{part}/part-{w}-{k:06}-{i:04}.parquet"),
-            });
+        self.buffered_bytes = 0;
+        self.oldest = None;
+        self.pending = Some(PendingFlush::encode(
+            k,
+            &w,
+            &staging,
+            std::mem::take(&mut self.parts),
+            std::mem::take(&mut self.dead),
+            std::mem::take(&mut self.dead_count),
+            source.clone(),
+            &self.props,
+        )?);
+        let last = self.finish_pending().await?;
+        report.events += last.events;
+        report.dead_letters += last.dead_letters;
+        report.bytes += last.bytes;
+        report.files.extend(last.files);
+        Ok(report)
+    }
+
+    /// Runs the steps of the pending flush it has not done yet. Each step is recorded
+    /// only once it completed, so a retry after a failure or a cancellation redoes at
+    /// most an idempotent step.
+    async fn finish_pending(&mut self) -> Result<FlushReport, LakeError> {
+        let Some(p) = self.pending.as_ref() else {
+            return Ok(FlushReport::default());
+        };
+        let k = p.k;
+        if p.progress < Progress::Staged {
+            self.store.put_all(p.staged.clone()).await?;
+            self.set_progress(Progress::Staged);
+            self.stage(FlushStage::Staged, k);
         }
-        if self.dead_count > 0 {
-            let bytes = std::mem::take(&mut self.dead);
-            report.bytes += bytes.len() as u64;
-            report.dead_letters = std::mem::take(&mut self.dead_count);
-            let from = format!("{staging}/{k:06}-dead.jsonl");
-            staged.push((from.clone(), bytes));
-            moves.push(Move {
-                from,
-                to: format!("dead_letters/part-{w}-{k:06}.jsonl"),
-            });
-        }
-        self.store.put_all(staged).await?;
-        self.stage(FlushStage::Staged, k);
-        if let Some(path) = &self.checkpoint {
+        if let (Some(path), Some(p)) = (&self.checkpoint, &self.pending)
+            && p.progress < Progress::Committed
+        {
             let cp = Checkpoint {
                 version: Checkpoint::VERSION,
-                writer: w.clone(),
+                writer: self.writer_id.clone(),
                 flush: k,
-                source: source.clone(),
-                pending: moves.clone(),
+                source: p.source.clone(),
+                pending: p.moves.clone(),
             };
             let json = serde_json::to_vec_pretty(&cp).expect("a checkpoint always serialises");
             self.store.put(path, json).await?;
         }
+        self.set_progress(Progress::Committed);
         self.stage(FlushStage::Committed, k);
-        self.store.promote_all(pairs(&moves)).await?;
+        let moves = self
+            .pending
+            .as_ref()
+            .map(PendingFlush::pairs)
+            .unwrap_or_default();
+        self.store.promote_all(moves).await?;
         self.stage(FlushStage::Done, k);
+        let Some(p) = self.pending.take() else {
+            return Ok(FlushReport::default());
+        };
         self.flush_seq = k;
-        self.committed = source.clone();
-        self.buffered_bytes = 0;
-        self.oldest = None;
-        report.files = moves.into_iter().map(|m| m.to).collect();
+        self.committed = p.source;
+        let mut report = p.report;
+        report.files = p.moves.into_iter().map(|m| m.to).collect();
         self.counters.committed(
             report.events,
             report.dead_letters,
@@ -296,23 +339,10 @@ impl LakeWriter {
         Ok(report)
     }
 
-    fn encode(&self, part: Partition, cols: &mut Columns) -> Result<Vec<u8>, LakeError> {
-        let err = |e: BoxError| LakeError::Encode {
-            partition: part.to_string(),
-            source: e,
-        };
-        let batches = cols.finish().map_err(|e| err(e.into()))?;
-        let memory: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
-        let mut out = ArrowWriter::try_new(
-            Vec::with_capacity(memory / 4),
-            schema(),
-            Some(self.props.clone()),
-        )
-        .map_err(|e| err(e.into()))?;
-        for batch in &batches {
-            out.write(batch).map_err(|e| err(e.into()))?;
+    fn set_progress(&mut self, progress: Progress) {
+        if let Some(p) = self.pending.as_mut() {
+            p.progress = p.progress.max(progress);
         }
-        out.into_inner().map_err(|e| err(e.into()))
     }
 }
 
@@ -346,3 +376,7 @@ fn pairs(moves: &[Move]) -> Vec<(String, String)> {
         .map(|m| (m.from.clone(), m.to.clone()))
         .collect()
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

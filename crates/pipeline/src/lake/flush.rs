@@ -1,0 +1,125 @@
+//! A flush in progress: the commit protocol's state, kept across failures.
+//!
+//! A flush first takes the buffered rows and encodes them ([`PendingFlush::encode`]);
+//! from then on the events live only here, so the flush is kept by the writer until
+//! it has finished. A step that fails (an S3 error, a full disk) or is cancelled (a
+//! caller's timeout around `flush`) leaves it in place with the steps it completed;
+//! the next flush runs the rest first, with the same flush number and the same file
+//! names. Events are never both gone and counted as committed, and a flush number is
+//! never reused for other content.
+
+use arrow_array::RecordBatch;
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+
+use super::LakeError;
+use super::checkpoint::{Move, SourcePos};
+use super::columns::{Columns, schema};
+use super::error::BoxError;
+use super::partition::Partition;
+use super::writer::FlushReport;
+
+/// How far a pending flush has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Progress {
+    /// Encoded in memory; nothing written.
+    Encoded,
+    /// Every file is staged.
+    Staged,
+    /// The checkpoint names this flush: it is committed; the moves remain.
+    Committed,
+}
+
+/// A flush that took the buffered rows and has not finished committing them.
+pub(super) struct PendingFlush {
+    pub k: u64,
+    /// The source position this flush commits.
+    pub source: SourcePos,
+    /// Files to stage, by staging path; cheap to clone for a retry.
+    pub staged: Vec<(String, Bytes)>,
+    pub moves: Vec<Move>,
+    pub report: FlushReport,
+    pub progress: Progress,
+}
+
+impl PendingFlush {
+    /// Encodes partitions `parts` and the dead letters `dead` as flush `k` of writer
+    /// `writer`, staged under `staging`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode(
+        k: u64,
+        writer: &str,
+        staging: &str,
+        parts: Vec<(Partition, Columns)>,
+        dead: Vec<u8>,
+        dead_count: u64,
+        source: SourcePos,
+        props: &WriterProperties,
+    ) -> Result<Self, LakeError> {
+        let mut report = FlushReport::default();
+        let mut staged = Vec::with_capacity(parts.len() + 1);
+        let mut moves = Vec::with_capacity(parts.len() + 1);
+        for (i, (part, mut cols)) in parts.into_iter().enumerate() {
+            report.events += cols.rows() as u64;
+            let bytes = encode(part, &mut cols, props)?;
+            report.bytes += bytes.len() as u64;
+            let from = format!("{staging}/{k:06}-{i:04}.parquet");
+            staged.push((from.clone(), Bytes::from(bytes)));
+            moves.push(Move {
+                from,
+                to: format!("events/{part}/part-{writer}-{k:06}-{i:04}.parquet"),
+            });
+        }
+        if dead_count > 0 {
+            report.bytes += dead.len() as u64;
+            report.dead_letters = dead_count;
+            let from = format!("{staging}/{k:06}-dead.jsonl");
+            staged.push((from.clone(), Bytes::from(dead)));
+            moves.push(Move {
+                from,
+                to: format!("dead_letters/part-{writer}-{k:06}.jsonl"),
+            });
+        }
+        Ok(Self {
+            k,
+            source,
+            staged,
+            moves,
+            report,
+            progress: Progress::Encoded,
+        })
+    }
+
+    /// `(from, to)` of every move.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.moves
+            .iter()
+            .map(|m| (m.from.clone(), m.to.clone()))
+            .collect()
+    }
+}
+
+/// One partition's rows as a Parquet file.
+fn encode(
+    part: Partition,
+    cols: &mut Columns,
+    props: &WriterProperties,
+) -> Result<Vec<u8>, LakeError> {
+    let err = |e: BoxError| LakeError::Encode {
+        partition: part.to_string(),
+        source: e,
+    };
+    let batches = cols.finish().map_err(|e| err(e.into()))?;
+    let memory: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+    let mut out = ArrowWriter::try_new(
+        Vec::with_capacity(memory / 4),
+        schema(),
+        Some(props.clone()),
+    )
+    .map_err(|e| err(e.into()))?;
+    for batch in &batches {
+        out.write(batch).map_err(|e| err(e.into()))?;
+    }
+    out.into_inner().map_err(|e| err(e.into()))
+}

@@ -1,0 +1,160 @@
+//! The writer's bounds and its flush's failure behaviour.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arrow_array::RecordBatch;
+use csgen_model::{Encoder, Format, Generator, StoreConfig};
+
+use super::*;
+use crate::enrich::{EnrichOptions, Enricher, Position};
+use crate::lake::FlushHook;
+
+const START_MS: i64 = 1_795_418_780_123;
+
+/// `n` generated JSON records from `START_MS`, `step_ms` apart.
+fn records(n: u64, step_ms: i64) -> Vec<Vec<u8>> {
+    records_from(START_MS, n, step_ms)
+}
+
+fn records_from(start_ms: i64, n: u64, step_ms: i64) -> Vec<Vec<u8>> {
+    let config = StoreConfig::defaults();
+    let g = Generator::new(&config, 9);
+    let mut enc = Encoder::new(Format::Json, &config.store_url);
+    (0..n)
+        .map(|seq| {
+            let mut line = Vec::new();
+            enc.encode(&g.click(seq, start_ms + seq as i64 * step_ms), &mut line);
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn buffer_estimate_covers_the_builders_memory() {
+    // The first release counted raw bytes only: 20,000 one-event partitions held
+    // 1.3 GB of builders against a 64 MiB limit.
+    let mut e = Enricher::new(&StoreConfig::defaults(), &EnrichOptions::default());
+    for n in [1usize, 10, 1000, 5000] {
+        let mut cols = Columns::default();
+        let mut estimate = PARTITION_BYTES;
+        for line in records(n as u64, 1) {
+            let ev = e.enrich(&line, Position::default()).unwrap();
+            cols.push(&ev);
+            estimate += line.len() + ROW_BYTES;
+        }
+        let actual: usize = cols
+            .finish()
+            .unwrap()
+            .iter()
+            .map(RecordBatch::get_array_memory_size)
+            .sum();
+        assert!(
+            actual <= estimate,
+            "{n} rows: builders hold {actual} bytes, the estimate says {estimate}"
+        );
+    }
+}
+
+async fn writer(lake: &std::path::Path, options: LakeOptions) -> LakeWriter {
+    let (w, _) = LakeWriter::open(
+        Store::Local(lake.to_owned()),
+        options,
+        None,
+        Arc::new(Counters::default()),
+    )
+    .await
+    .unwrap();
+    w
+}
+
+fn push_all(w: &mut LakeWriter, lines: &[Vec<u8>]) {
+    let mut e = Enricher::new(&StoreConfig::defaults(), &EnrichOptions::default());
+    for line in lines {
+        let ev = e.enrich(line, Position::default()).unwrap();
+        w.push(&ev, line.len(), Instant::now());
+    }
+}
+
+#[tokio::test]
+async fn open_partitions_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LakeOptions {
+        max_partitions: 16,
+        ..LakeOptions::default()
+    };
+    let mut w = writer(dir.path(), options).await;
+    let lines = records(15, 3_600_000);
+    push_all(&mut w, &lines);
+    assert!(!w.is_full(), "15 partitions of 16");
+    push_all(&mut w, &records_from(START_MS - 3_600_000, 1, 0));
+    assert!(w.is_full(), "the sixteenth partition fills the writer");
+    w.flush(&SourcePos::default()).await.unwrap();
+    assert!(!w.is_full() && w.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_flush_keeps_its_events_and_commits_them_once_later() {
+    // The first release took the buffers before any I/O: a failed flush lost them,
+    // and the next commit counted them as delivered.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    // `_csgen` as a file: staging under it fails until it is removed.
+    std::fs::write(lake.join("_csgen"), b"in the way").unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let seen = done.clone();
+    let mut w = writer(&lake, LakeOptions::default()).await;
+    w.set_hook(Some(FlushHook(Arc::new(move |stage, k| {
+        if stage == FlushStage::Done {
+            seen.store(k, Ordering::SeqCst);
+        }
+    }))));
+    push_all(&mut w, &records(100, 1000));
+    assert!(w.flush(&SourcePos::default()).await.is_err());
+    assert_eq!(w.unfinished(), Some((100, 0)), "the events wait, not lost");
+    assert!(w.is_full(), "and the writer asks to be flushed again");
+    assert_eq!(w.counters.snapshot().committed_events, 0);
+
+    std::fs::remove_file(lake.join("_csgen")).unwrap();
+    push_all(&mut w, &records(50, 1000));
+    let report = w.flush(&SourcePos::default()).await.unwrap();
+    assert_eq!(report.events, 150);
+    assert_eq!(w.counters.snapshot().committed_events, 150);
+    assert_eq!(
+        done.load(Ordering::SeqCst),
+        2,
+        "flush 1 finished, then flush 2"
+    );
+    let files = std::fs::read_dir(lake.join("events/dt=2026-11-23/hour=07"))
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(
+        files.iter().any(|f| f.ends_with("-000001-0000.parquet")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.ends_with("-000002-0000.parquet")),
+        "{files:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_flush_is_finished_by_the_next_with_the_same_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path(), LakeOptions::default()).await;
+    push_all(&mut w, &records(200, 1000));
+    // A caller's deadline cuts the flush off at its first await.
+    let cut = tokio::time::timeout(Duration::ZERO, w.flush(&SourcePos::default())).await;
+    assert!(cut.is_err(), "the flush was cancelled");
+    assert_eq!(w.unfinished(), Some((200, 0)));
+    let report = w.flush(&SourcePos::default()).await.unwrap();
+    assert_eq!(report.events, 200);
+    assert_eq!(w.counters.snapshot().committed_events, 200);
+    assert_eq!(
+        w.flush_seq, 1,
+        "the cancelled flush's number was not reused or skipped"
+    );
+}
