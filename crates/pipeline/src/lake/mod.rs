@@ -16,6 +16,7 @@ mod checkpoint;
 mod columns;
 mod error;
 mod partition;
+mod rerun;
 mod store;
 mod writer;
 
@@ -81,6 +82,11 @@ pub struct LakeOptions {
     pub compression: Compression,
     /// Rows per Parquet row group at most (default 1 Mi).
     pub max_row_group_rows: usize,
+    /// A fixed writer id (1 to 64 of `[0-9A-Za-z_]`) instead of a random one: a writer
+    /// opened with it and without a checkpoint first removes what an earlier writer of
+    /// the same id left, so a rerun of a run replaces its earlier attempt (see
+    /// `rerun.rs`). With a checkpoint, the checkpoint's writer id is used.
+    pub writer_id: Option<String>,
 }
 
 impl LakeOptions {
@@ -136,6 +142,7 @@ impl Default for LakeOptions {
             max_age: Duration::from_secs(300),
             compression: Compression::Zstd,
             max_row_group_rows: 1 << 20,
+            writer_id: None,
         }
     }
 }
