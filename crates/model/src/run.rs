@@ -272,7 +272,10 @@ mod tests {
         ]))
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("truth-1.json is not of the same run as truth-0.json"), "{text}");
+        assert!(
+            text.starts_with("truth-1.json is not of the same run as truth-0.json"),
+            "{text}"
+        );
         assert!(text.contains("seed 7 vs 8"), "{text}");
         assert!(text.contains("to 2026-09-21T"), "{text}");
         let config = RunIdentity {
@@ -290,7 +293,10 @@ mod tests {
             manifest(&["2/2"], None),
         ]))
         .unwrap_err();
-        assert!(err.to_string().contains("truth-1.json has no run identity"), "{err}");
+        assert!(
+            err.to_string().contains("truth-1.json has no run identity"),
+            "{err}"
+        );
         let mut url = manifest(&["2/2"], None);
         url.format = "url".into();
         let err = merge(&named(vec![manifest(&["1/2"], None), url])).unwrap_err();

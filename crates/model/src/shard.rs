@@ -261,7 +261,9 @@ mod tests {
     #[test]
     fn parse_and_reject() {
         assert_eq!("2/4".parse::<Shard>().unwrap(), Shard::new(2, 4).unwrap());
-        for bad in ["0/4", "5/4", "1/0", "x/2", "3", "", "-1/4", "1/-4", "NaN/4", "1/4/4"] {
+        for bad in [
+            "0/4", "5/4", "1/0", "x/2", "3", "", "-1/4", "1/-4", "NaN/4", "1/4/4",
+        ] {
             assert!(bad.parse::<Shard>().is_err(), "{bad} must be rejected");
         }
     }
@@ -274,7 +276,10 @@ mod tests {
         let last = Shard::new(Shard::MAX_COUNT, Shard::MAX_COUNT).unwrap();
         // Stepping by the largest count from the largest sequence a run can reach
         // stays in range.
-        assert_eq!(last.next_owned(u64::MAX - Shard::MAX_COUNT * 2) % Shard::MAX_COUNT, Shard::MAX_COUNT - 1);
+        assert_eq!(
+            last.next_owned(u64::MAX - Shard::MAX_COUNT * 2) % Shard::MAX_COUNT,
+            Shard::MAX_COUNT - 1
+        );
         assert_eq!(last.owned_in(0, Shard::MAX_COUNT), 1);
     }
 
@@ -309,7 +314,10 @@ mod tests {
             let err = spec
                 .resolve(&env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "0"), ("SHARDS", bad)]))
                 .unwrap_err();
-            assert!(matches!(err, ShardEnvError::BadCount { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, ShardEnvError::BadCount { .. }),
+                "{bad}: {err}"
+            );
             assert!(err.to_string().contains("SHARDS"), "{err}");
         }
     }
@@ -319,14 +327,35 @@ mod tests {
         let spec: ShardSpec = "env:JOB_COMPLETION_INDEX/16".parse().unwrap();
         let missing = spec.resolve(&env(&[])).unwrap_err();
         assert!(matches!(missing, ShardEnvError::Missing { .. }));
-        assert!(missing.to_string().contains("JOB_COMPLETION_INDEX is not set"), "{missing}");
-        for (value, range) in [("16", true), ("18446744073709551615", true), ("-1", false), ("1.5", false), ("NaN", false), ("", false), ("0x3", false)] {
-            let err = spec.resolve(&env(&[("JOB_COMPLETION_INDEX", value)])).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("JOB_COMPLETION_INDEX is not set"),
+            "{missing}"
+        );
+        for (value, range) in [
+            ("16", true),
+            ("18446744073709551615", true),
+            ("-1", false),
+            ("1.5", false),
+            ("NaN", false),
+            ("", false),
+            ("0x3", false),
+        ] {
+            let err = spec
+                .resolve(&env(&[("JOB_COMPLETION_INDEX", value)]))
+                .unwrap_err();
             if range {
-                assert!(matches!(err, ShardEnvError::OutOfRange { .. }), "{value}: {err}");
+                assert!(
+                    matches!(err, ShardEnvError::OutOfRange { .. }),
+                    "{value}: {err}"
+                );
                 assert!(err.to_string().contains("0..=15"), "{err}");
             } else {
-                assert!(matches!(err, ShardEnvError::NotANumber { .. }), "{value}: {err}");
+                assert!(
+                    matches!(err, ShardEnvError::NotANumber { .. }),
+                    "{value}: {err}"
+                );
             }
             assert!(err.to_string().contains("JOB_COMPLETION_INDEX"), "{err}");
         }
@@ -335,8 +364,19 @@ mod tests {
     #[test]
     fn malformed_env_shards_are_refused_at_parse_time() {
         for bad in [
-            "env:", "env:/4", "env:X", "env:X/", "env:X/0", "env:X/-1", "env:X/1000001",
-            "env:1X/4", "env:A-B/4", "env:X/env:", "env:X/env:9", "env:X/4/4", "env:X/NaN",
+            "env:",
+            "env:/4",
+            "env:X",
+            "env:X/",
+            "env:X/0",
+            "env:X/-1",
+            "env:X/1000001",
+            "env:1X/4",
+            "env:A-B/4",
+            "env:X/env:",
+            "env:X/env:9",
+            "env:X/4/4",
+            "env:X/NaN",
         ] {
             let err = bad.parse::<ShardSpec>().unwrap_err();
             assert!(err.contains("env:VAR/N"), "{bad}: {err}");

@@ -29,9 +29,7 @@ pub fn check_writer_id(store: &Store, id: &str) -> Result<(), LakeError> {
     } else {
         Err(LakeError::Config {
             url: store.describe(),
-            message: format!(
-                "writer id {id:?} must be 1 to {MAX_WRITER_ID} letters, digits or _"
-            ),
+            message: format!("writer id {id:?} must be 1 to {MAX_WRITER_ID} letters, digits or _"),
         })
     }
 }
@@ -74,8 +72,14 @@ mod tests {
     #[test]
     fn only_the_writers_own_files_match() {
         let id = "0123abcd";
-        assert!(is_writers_file("events/dt=2026-11-01/hour=00/part-0123abcd-000001-0000.parquet", id));
-        assert!(is_writers_file("dead_letters/part-0123abcd-000002.jsonl", id));
+        assert!(is_writers_file(
+            "events/dt=2026-11-01/hour=00/part-0123abcd-000001-0000.parquet",
+            id
+        ));
+        assert!(is_writers_file(
+            "dead_letters/part-0123abcd-000002.jsonl",
+            id
+        ));
         for other in [
             "events/dt=2026-11-01/hour=00/part-0123abcd0-000001-0000.parquet",
             "events/dt=2026-11-01/hour=00/part-0123abc-000001-0000.parquet",

@@ -30,7 +30,9 @@ async fn attempt(lake: &std::path::Path, writer_id: Option<&str>, n: u64) {
     };
     let mut sink = LakeSink::open(&spec, &cx).await.unwrap();
     let mut batch = csgen_model::produce(&g, &mut enc, &schedule, Shard::ALL, 0, n);
-    batch.push_encoded(g.click(n, START_MS), |out| out.extend_from_slice(b"{\"url\": broken"));
+    batch.push_encoded(g.click(n, START_MS), |out| {
+        out.extend_from_slice(b"{\"url\": broken")
+    });
     sink.stats().add_generated(batch.len() as u64);
     sink.send(batch).await.unwrap();
     sink.flush().await.unwrap();
@@ -66,12 +68,19 @@ async fn a_rerun_with_the_same_writer_id_replaces_its_earlier_attempt_only() {
     std::fs::write(staging.join("000009-0000.parquet"), b"PAR1 half").unwrap();
     std::fs::write(staging.join(".000009-0001.parquet.x.tmp"), b"half").unwrap();
     let before = files(lake);
-    assert!(before.iter().any(|f| f.contains("dead_letters/part-0123456789abcdef")));
+    assert!(
+        before
+            .iter()
+            .any(|f| f.contains("dead_letters/part-0123456789abcdef"))
+    );
 
     attempt(lake, Some(id), 3000).await;
     let after = files(lake);
     let mine: Vec<&String> = after.iter().filter(|f| f.contains(id)).collect();
-    assert!(mine.iter().all(|f| !f.starts_with("_csgen/staging")), "{mine:?}");
+    assert!(
+        mine.iter().all(|f| !f.starts_with("_csgen/staging")),
+        "{mine:?}"
+    );
     // Exactly the other writer's files and the rerun's: nothing of the first attempt.
     let mut expected = others.clone();
     let alone = tempfile::tempdir().unwrap();
