@@ -1,20 +1,24 @@
 //! `csgen verify`: the lake against a run's ground-truth manifest. Exit 0 when the
 //! lake preserved everything, 1 with the report when not, 2 when the lake, manifest
-//! or config cannot be used.
+//! or config cannot be used. The manifests of a sharded run's shards are merged into
+//! the run's first (`csgen_model::run::merge` refuses those of different runs).
 
 use std::path::Path;
 
 use anyhow::anyhow;
 use csgen_analytics::Lake;
 use csgen_analytics::verify::{self, Options};
-use csgen_model::{Manifest, ModelConfig, RealisticConfig};
+use csgen_model::{ModelConfig, RealisticConfig};
 
 use super::runtime;
 use crate::UsageError;
 use crate::args::{ConfigArgs, VerifyArgs};
 
 pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
-    let manifest = read_manifest(&a.truth)?;
+    let runtime = runtime()?;
+    let parts = runtime.block_on(crate::truth::read_all(&a.truth, &Default::default()))?;
+    let manifest = csgen_model::run::merge(&parts)
+        .map_err(|e| UsageError(format!("cannot merge the ground truths: {e}")))?;
     let config = match &a.config {
         Some(path) => Some(realistic_config(path)?),
         None => None,
@@ -22,10 +26,10 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
     let options = Options {
         config,
         alpha: a.alpha,
-        truth_name: a.truth.display().to_string(),
+        truth_name: crate::truth::name(&parts),
     };
     // An analytics error keeps its kind: `exit_code` gives 2 for the usage ones.
-    let report = runtime()?.block_on(async {
+    let report = runtime.block_on(async {
         let lake = Lake::open_allow_empty(&a.lake).await?;
         anyhow::Ok(verify::verify(&lake, &manifest, &options).await?)
     })?;
@@ -43,17 +47,6 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
             report.truth
         ))
     }
-}
-
-fn read_manifest(path: &Path) -> anyhow::Result<Manifest> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("cannot read ground truth {}: {e}", path.display())))?;
-    Manifest::from_json(&text).map_err(|e| {
-        anyhow::Error::new(UsageError(format!(
-            "ground truth {} is not a csgen manifest: {e}",
-            path.display()
-        )))
-    })
 }
 
 fn realistic_config(path: &Path) -> anyhow::Result<RealisticConfig> {
