@@ -20,6 +20,24 @@ fn csgen_on(moto: &Server, args: &[&str]) -> std::process::Output {
     wait_with_deadline(child, std::time::Duration::from_secs(120))
 }
 
+/// `csgen generate` of an hour of the example store (seed 4), plus `extra`.
+fn generate(moto: &Server, extra: &[&str]) -> std::process::Output {
+    let config = store_toml();
+    let mut args = vec![
+        "generate",
+        "--config",
+        &config,
+        "--seed",
+        "4",
+        "--from",
+        "2026-11-02T10:00:00Z",
+        "--to",
+        "2026-11-02T11:00:00Z",
+    ];
+    args.extend_from_slice(extra);
+    csgen_on(moto, &args)
+}
+
 #[test]
 fn shards_write_their_ground_truth_to_s3_and_verify_reads_the_prefix() {
     let Some(moto) = Server::moto() else { return };
@@ -28,25 +46,13 @@ fn shards_write_their_ground_truth_to_s3_and_verify_reads_the_prefix() {
     let lake = format!("lake:{}", dir.path("lake").display());
     let config = store_toml();
     for i in 0..2 {
-        let out = csgen_on(
+        let (shard, truth) = (
+            format!("{}/2", i + 1),
+            format!("s3://truths/run-4/shard-{i}.json"),
+        );
+        let out = generate(
             &moto,
-            &[
-                "generate",
-                "--config",
-                &config,
-                "--seed",
-                "4",
-                "--from",
-                "2026-11-02T10:00:00Z",
-                "--to",
-                "2026-11-02T11:00:00Z",
-                "--shard",
-                &format!("{}/2", i + 1),
-                "--sink",
-                &lake,
-                "--truth",
-                &format!("s3://truths/run-4/shard-{i}.json"),
-            ],
+            &["--shard", &shard, "--sink", &lake, "--truth", &truth],
         );
         assert!(out.status.success(), "shard {i}: {}", stderr(&out));
     }
@@ -82,18 +88,9 @@ fn shards_write_their_ground_truth_to_s3_and_verify_reads_the_prefix() {
         assert!(stderr(&out).contains(says), "{bad}: {}", stderr(&out));
     }
     // Writing needs an object's name, not a prefix: refused before the run (exit 2).
-    let out = csgen_on(
+    let out = generate(
         &moto,
         &[
-            "generate",
-            "--config",
-            &config,
-            "--seed",
-            "4",
-            "--from",
-            "2026-11-02T10:00:00Z",
-            "--to",
-            "2026-11-02T10:01:00Z",
             "--output",
             dir.path("x.jsonl").to_str().unwrap(),
             "--truth",
