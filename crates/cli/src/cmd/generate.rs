@@ -54,6 +54,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         crate::truth::check_writable(path)?;
     }
 
+    let (backfill, then_live) = (a.to.is_some(), a.then_live);
+    let incomplete = move |o: &Outcome| o.reason == StopReason::Stopped && backfill && !then_live;
+
     runtime()?.block_on(async move {
         let (mut sink, _) = crate::sink::open(&target, &cx).await?;
         let control = Control::new(a.rate.unwrap_or(store.clicks_per_second));
@@ -119,7 +122,10 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
                 let (outcome, manifest) =
                     csgen_pacer::run_timeline(model, &mut sink, plan, &control).await;
                 progress.finish();
-                if let (Some(path), Some(mut manifest)) = (&truth_path, manifest) {
+                if incomplete(&outcome) {
+                    // A manifest of part of a shard would make the union look whole.
+                    eprintln!("csgen: ground truth not written: the backfill did not finish");
+                } else if let (Some(path), Some(mut manifest)) = (&truth_path, manifest) {
                     manifest.run = Some(run);
                     crate::truth::write(path, manifest.to_json().into_bytes(), &cx.aws)
                         .await
@@ -138,7 +144,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         // A backfill stopped before its end (SIGTERM: a drained node, a deleted pod)
         // is incomplete: exit 1, so that an orchestrator runs it again instead of
         // counting it done (a rerun into a lake replaces this attempt).
-        if outcome.reason == StopReason::Stopped && a.to.is_some() && !a.then_live {
+        if incomplete(&outcome) {
             bail!("stopped by signal before the end of the backfill (--to): the run is incomplete");
         }
         Ok(())

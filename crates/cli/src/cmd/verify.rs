@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::anyhow;
 use csgen_analytics::Lake;
 use csgen_analytics::verify::{self, Options};
-use csgen_model::{ModelConfig, RealisticConfig};
+use csgen_model::{ModelConfig, RealisticConfig, Shard};
 
 use super::runtime;
 use crate::UsageError;
@@ -19,6 +19,9 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
     let parts = runtime.block_on(crate::truth::read_all(&a.truth, &Default::default()))?;
     let manifest = csgen_model::run::merge(&parts)
         .map_err(|e| UsageError(format!("cannot merge the ground truths: {e}")))?;
+    if let Some(missing) = missing_shards(&manifest.shards) {
+        eprintln!("csgen: the ground truths do not cover every shard of the run: {missing}");
+    }
     let config = match &a.config {
         Some(path) => Some(realistic_config(path)?),
         None => None,
@@ -46,6 +49,26 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
             report.lake,
             report.truth
         ))
+    }
+}
+
+/// The shards of the run no manifest covers, if any (a few, and how many). `merge` has
+/// checked that every shard is `I/N` with one N.
+fn missing_shards(shards: &[String]) -> Option<String> {
+    let have: Vec<Shard> = shards.iter().filter_map(|s| s.parse().ok()).collect();
+    let n = have.first()?.count();
+    let mut covered = vec![false; usize::try_from(n).ok()?];
+    for s in &have {
+        covered[(s.index() - 1) as usize] = true;
+    }
+    let missing: Vec<String> = (1..=n)
+        .filter(|i| !covered[(*i - 1) as usize])
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    match missing.len() {
+        0 => None,
+        k if k <= 5 => Some(format!("missing {}", missing.join(", "))),
+        k => Some(format!("missing {k} of {n}, {} …", missing[..5].join(", "))),
     }
 }
 

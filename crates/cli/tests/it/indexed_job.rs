@@ -261,6 +261,22 @@ fn an_indexed_job_with_a_killed_and_rerun_shard_lands_exactly_the_unsharded_run(
     );
     assert!(stdout(&out).contains("16 manifests"), "{}", stdout(&out));
 
+    // Without the victim's manifest, its events are strays and the gap is named.
+    let fifteen: Vec<String> = truth_files
+        .iter()
+        .filter(|f| !f.ends_with(format!("shard-{VICTIM}.json")))
+        .map(|f| f.display().to_string())
+        .collect();
+    let mut args = vec!["verify", "--lake", &lake_s, "--truth"];
+    args.extend(fifteen.iter().map(String::as_str));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("missing {}/16", VICTIM + 1)),
+        "{}",
+        stderr(&out)
+    );
+
     // The unsharded run's manifest is not a 17th shard: refused, exit 2.
     let whole_s = whole_truth.display().to_string();
     let out = run(&["verify", "--lake", &lake_s, "--truth", &truths_s, &whole_s]);
@@ -315,4 +331,6 @@ fn a_backfill_stopped_by_sigterm_exits_1_so_that_the_job_runs_it_again() {
         "{}",
         stderr(&done)
     );
+    // Nor does it leave a ground truth that would make part of a shard look whole.
+    assert!(!dir.path("clicks.jsonl.truth.json").exists());
 }
