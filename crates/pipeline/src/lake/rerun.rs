@@ -13,6 +13,7 @@
 //! has terminated); while the rerun runs, a reader sees part of the run.
 
 use super::LakeError;
+use super::error::ConfigError;
 use super::store::Store;
 
 /// Longest writer id accepted (ids become file names).
@@ -29,7 +30,7 @@ pub fn check_writer_id(store: &Store, id: &str) -> Result<(), LakeError> {
     } else {
         Err(LakeError::Config {
             url: store.describe(),
-            message: format!("writer id {id:?} must be 1 to {MAX_WRITER_ID} letters, digits or _"),
+            source: ConfigError::WriterId(id.to_owned()),
         })
     }
 }
