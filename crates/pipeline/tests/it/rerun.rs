@@ -22,6 +22,7 @@ async fn attempt(lake: &std::path::Path, writer_id: Option<&str>, n: u64) {
             max_buffer_bytes: 64 << 10, // several flushes
             ..LakeOptions::default()
         },
+        window: csgen_pipeline::EventWindow::RECOMMENDED,
     };
     let cx = SinkContext {
         store: config.clone(),
@@ -99,6 +100,7 @@ async fn a_writer_id_that_could_leave_the_lake_is_refused() {
     let spec = LakeSinkSpec {
         lake: LakeSpec::Local(dir.path().to_owned()),
         options: LakeOptions::default(),
+        window: csgen_pipeline::EventWindow::RECOMMENDED,
     };
     let cx = SinkContext {
         run_id: Some("../../etc".into()),
