@@ -14,6 +14,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tools/python/requirements.txt
 .venv/bin/python -c 'import pyarrow, duckdb'
+.venv/bin/kubernetes-validate --version >/dev/null
 
 # --- kinesalite (npm): a local Kinesis API server for the Kinesis sink's tests. ---
 # crates/sinks/tests/it starts it through tools/node/kinesalite-server.js, which binds
@@ -36,4 +37,15 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+fi
+
+# --- podman and systemd-analyze (Debian): the deployment tests. ---
+# crates/cli/tests/it/deploy.rs builds deploy/container/Containerfile with podman (it
+# only builds and exports images: running containers is not possible here) and checks
+# deploy/systemd/csgen.service with systemd-analyze.
+if ! command -v podman >/dev/null || ! command -v systemd-analyze >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman systemd
 fi

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use csgen_model::{Format, Shard};
+use csgen_model::{Format, Shard, ShardSpec};
 use csgen_pipeline::endpoint::duration;
 use csgen_pipeline::{LakeSpec, SourceSpec};
 use csgen_sinks::SinkSpec;
@@ -94,13 +94,25 @@ pub struct StreamArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// Emit only shard I of N (1-based) of the logical stream; N shards together emit it once.
+    /// Emit only shard I of N (1-based) of the logical stream; N shards together emit it
+    /// once. env:VAR/N takes a 0-based index from the variable VAR, as orchestrators give
+    /// it (Kubernetes Indexed Jobs: env:JOB_COMPLETION_INDEX/16; AWS Batch:
+    /// env:AWS_BATCH_JOB_ARRAY_INDEX/N); N may be env:VAR2 too.
     #[arg(long, value_name = "I/N", default_value = "1/1")]
-    pub shard: Shard,
+    pub shard: ShardSpec,
 
     /// How long the final flush may take before csgen reports what is undelivered.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub flush_timeout: Duration,
+}
+
+impl StreamArgs {
+    /// The `--shard` of this process, reading `env:` variables from its environment.
+    pub fn shard(&self) -> Result<Shard, crate::UsageError> {
+        self.shard
+            .resolve(&|var| std::env::var_os(var).map(|v| v.to_string_lossy().into_owned()))
+            .map_err(|e| crate::UsageError(e.to_string()))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,8 +152,9 @@ pub struct GenerateArgs {
     #[arg(long, requires = "to")]
     pub then_live: bool,
 
-    /// Where to write the ground-truth manifest (realistic model). Default: beside a
-    /// file sink's output as FILE.truth.json; none for other sinks.
+    /// Where to write the ground-truth manifest (realistic model): a file, or
+    /// s3://BUCKET/KEY. Default: beside a file sink's output as FILE.truth.json; none
+    /// for other sinks.
     #[arg(long, value_name = "PATH")]
     pub truth: Option<PathBuf>,
 
@@ -248,9 +261,13 @@ pub struct VerifyArgs {
     #[arg(long, value_parser = parse_lake)]
     pub lake: LakeSpec,
 
-    /// The run's ground-truth manifest (`csgen generate --truth FILE`).
-    #[arg(long, value_name = "FILE")]
-    pub truth: PathBuf,
+    /// The run's ground-truth manifest (`csgen generate --truth FILE`): a file or
+    /// s3://BUCKET/KEY. A sharded run has one per shard: give each (--truth A --truth B,
+    /// or --truth A B), or a folder or s3://BUCKET/PREFIX/ holding them (every *.json in
+    /// it); they are merged, and refused if they are not the shards of one run (seed,
+    /// config, format, window) or repeat a shard.
+    #[arg(long, value_name = "FILE", required = true, num_args = 1.., action = clap::ArgAction::Append)]
+    pub truth: Vec<PathBuf>,
 
     /// The run's model config (TOML). With it, the run is regenerated: every missing or
     /// stray event id is named, and the lake's distributions are tested against the

@@ -14,6 +14,8 @@ use crate::args::ConfigArgs;
 pub struct Source {
     pub model: ModelConfig,
     pub origin: String,
+    /// SHA-256 of the configuration's text: part of a run's identity.
+    pub sha256: String,
 }
 
 impl Source {
@@ -36,7 +38,11 @@ pub fn load(args: &ConfigArgs) -> anyhow::Result<Source> {
     for w in model.warnings() {
         tracing::warn!("{origin}: {w}");
     }
-    Ok(Source { model, origin })
+    Ok(Source {
+        model,
+        origin,
+        sha256: csgen_model::run::config_sha256(&text),
+    })
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

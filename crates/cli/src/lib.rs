@@ -7,6 +7,7 @@ mod config;
 mod logging;
 mod reports;
 mod sink;
+mod truth;
 
 pub use args::{Args, Command};
 

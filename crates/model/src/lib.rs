@@ -14,6 +14,7 @@ pub mod properties;
 pub mod rate;
 pub mod realistic;
 pub mod record;
+pub mod run;
 pub mod schedule;
 pub mod shard;
 
@@ -25,8 +26,9 @@ pub use realistic::{
     EventEncoder, EventStream, Manifest, RealisticConfig, RealisticModel, TruthBuilder,
 };
 pub use record::{Batch, Encoder, Format};
+pub use run::{MergeError, RunIdentity};
 pub use schedule::Schedule;
-pub use shard::Shard;
+pub use shard::{Shard, ShardEnvError, ShardSpec};
 
 /// Encodes clicks `start..end` of the shard into a batch, stamped by the schedule.
 pub fn produce(

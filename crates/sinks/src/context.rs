@@ -23,6 +23,10 @@ pub struct SinkContext {
     pub flush_timeout: Option<Duration>,
     /// AWS settings (endpoint override) of the AWS sinks; the standard chain otherwise.
     pub aws: AwsSettings,
+    /// The id of this run's shard, when the run has a fixed identity (`csgen generate`:
+    /// seed, config, format, window and shard). A sink that stores files (the lake)
+    /// names them after it, so that a rerun replaces an earlier attempt's files.
+    pub run_id: Option<String>,
 }
 
 impl Default for SinkContext {
@@ -32,6 +36,7 @@ impl Default for SinkContext {
             seed: None,
             flush_timeout: None,
             aws: AwsSettings::default(),
+            run_id: None,
         }
     }
 }

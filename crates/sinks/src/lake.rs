@@ -105,7 +105,12 @@ impl LakeSink {
         };
         let store = spec.lake.open(&cx.aws).await.map_err(lake_error)?;
         let counters = Arc::new(Counters::default());
-        let (writer, pos) = LakeWriter::open(store, spec.options.clone(), None, counters.clone())
+        // A run with an identity names its files after it: a rerun replaces them.
+        let mut options = spec.options.clone();
+        if let Some(id) = &cx.run_id {
+            options.writer_id = Some(id.clone());
+        }
+        let (writer, pos) = LakeWriter::open(store, options, None, counters.clone())
             .await
             .map_err(lake_error)?;
         Ok(Self {

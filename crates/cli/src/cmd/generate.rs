@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use csgen_model::{Encoder, ModelConfig, realistic::RealisticModel};
+use csgen_model::{Encoder, ModelConfig, RunIdentity, realistic::RealisticModel};
 use csgen_pacer::{Control, Outcome, Pacing, Plan, StopReason, TimelinePlan};
 use csgen_pipeline::AwsSettings;
-use csgen_pipeline::lake::write_atomically;
 use csgen_sinks::file::FileSpec;
 use csgen_sinks::stdout::StdoutSpec;
 use csgen_sinks::{Sink, SinkContext, SinkSpec, SinkStats};
@@ -24,6 +23,18 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     let source = crate::config::load(&a.stream.config)?;
     let store = source.store().clone();
     let seed = seed(a.stream.seed);
+    let shard = a.stream.shard()?;
+    let from_ms = a.from.or(a.start).unwrap_or_else(now_ms);
+    // Every attempt of this shard of this run has the same identity: a lake names its
+    // files after it, so that a rerun replaces an earlier attempt.
+    let run = RunIdentity {
+        seed,
+        format: a.stream.format.to_string(),
+        config_sha256: source.sha256.clone(),
+        from_ms,
+        to_ms: a.to,
+        count: a.count,
+    };
     let target = match (&a.output, &a.stream.sink) {
         (Some(p), _) if p.as_os_str() == "-" => SinkSpec::Stdout(StdoutSpec),
         (Some(p), _) => SinkSpec::File(FileSpec { path: p.clone() }),
@@ -35,10 +46,16 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         aws: AwsSettings {
             endpoint: a.stream.endpoint.clone(),
         },
+        run_id: Some(run.writer_id(shard)),
         ..SinkContext::for_run(store.clone(), a.stream.flush_timeout)
     };
     let truth_path = truth_path(&a, &target);
-    let shard = a.stream.shard;
+    if let Some(path) = &truth_path {
+        crate::truth::check_writable(path)?;
+    }
+
+    let (backfill, then_live) = (a.to.is_some(), a.then_live);
+    let incomplete = move |o: &Outcome| o.reason == StopReason::Stopped && backfill && !then_live;
 
     runtime()?.block_on(async move {
         let (mut sink, _) = crate::sink::open(&target, &cx).await?;
@@ -51,7 +68,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
 
         let outcome = match &source.model {
             ModelConfig::Classic(_) => {
-                let start_ms = a.from.or(a.start).unwrap_or_else(now_ms);
+                let start_ms = from_ms;
                 let rate = a.rate.unwrap_or(store.clicks_per_second);
                 // A classic backfill is the range's share of clicks at the rate.
                 let end_seq = match (a.from, a.to) {
@@ -91,7 +108,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
                 let model = Arc::new(RealisticModel::new(config, seed));
                 let plan = TimelinePlan {
                     format: a.stream.format,
-                    from_ms: a.from.or(a.start).unwrap_or_else(now_ms),
+                    from_ms,
                     to_ms: a.to,
                     then_live: a.then_live,
                     shard,
@@ -105,10 +122,16 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
                 let (outcome, manifest) =
                     csgen_pacer::run_timeline(model, &mut sink, plan, &control).await;
                 progress.finish();
-                if let (Some(path), Some(manifest)) = (&truth_path, manifest) {
-                    write_atomically(path, manifest.to_json().as_bytes()).with_context(|| {
-                        format!("cannot write the ground truth {}", path.display())
-                    })?;
+                if incomplete(&outcome) {
+                    // A manifest of part of a shard would make the union look whole.
+                    eprintln!("csgen: ground truth not written: the backfill did not finish");
+                } else if let (Some(path), Some(mut manifest)) = (&truth_path, manifest) {
+                    manifest.run = Some(run);
+                    crate::truth::write(path, manifest.to_json().into_bytes(), &cx.aws)
+                        .await
+                        .with_context(|| {
+                            format!("cannot write the ground truth {}", path.display())
+                        })?;
                     eprintln!("csgen: ground truth written to {}", path.display());
                 }
                 outcome
@@ -117,7 +140,14 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         if let Some(detail) = sink.detail() {
             eprintln!("csgen: {detail}");
         }
-        report(&sink, &outcome, seed)
+        report(&sink, &outcome, seed)?;
+        // A backfill stopped before its end (SIGTERM: a drained node, a deleted pod)
+        // is incomplete: exit 1, so that an orchestrator runs it again instead of
+        // counting it done (a rerun into a lake replaces this attempt).
+        if incomplete(&outcome) {
+            bail!("stopped by signal before the end of the backfill (--to): the run is incomplete");
+        }
+        Ok(())
     })
 }
 

@@ -26,6 +26,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
     let config = source.store().clone();
     let token = token(&config, std::env::var(TOKEN_ENV).ok())?;
     let seed = seed(a.stream.seed);
+    let shard = a.stream.shard()?;
     let workload = match &source.model {
         ModelConfig::Classic(_) => Workload::Classic {
             generator: generator(&config, seed),
@@ -69,7 +70,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         let controller = std::sync::Arc::new(Controller::new(
             workload,
             sink,
-            a.stream.shard,
+            shard,
             a.stream.flush_timeout,
             system_clock(),
         ));

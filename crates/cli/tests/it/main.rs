@@ -3,9 +3,12 @@
 mod analytics;
 mod dashboard;
 mod demo;
+mod deploy;
 mod endpoints;
 mod generate;
+mod indexed_job;
 mod pipeline;
 mod serve;
 mod support;
+mod truth_s3;
 mod verify;

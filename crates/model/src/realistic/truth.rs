@@ -25,6 +25,10 @@ pub struct Manifest {
     pub format: String,
     /// The shards this manifest covers (`1/1` for a whole run).
     pub shards: Vec<String>,
+    /// The run the shards belong to (set by `csgen generate`; absent in older
+    /// manifests): only manifests of one run merge ([`crate::run::merge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::run::RunIdentity>,
     /// Records emitted, duplicates and malformed records included.
     pub records: u64,
     /// Valid events (records minus duplicate copies and malformed records).

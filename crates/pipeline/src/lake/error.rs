@@ -63,6 +63,9 @@ pub enum ConfigError {
     Aws(#[from] AwsConfigError),
     #[error(transparent)]
     Store(#[from] object_store::Error),
+    /// A fixed writer id that file names cannot hold (`LakeOptions::writer_id`).
+    #[error("writer id {0:?} must be 1 to 64 letters, digits or _")]
+    WriterId(String),
 }
 
 impl LakeError {

@@ -17,6 +17,7 @@ mod columns;
 mod error;
 mod flush;
 mod partition;
+mod rerun;
 mod store;
 mod writer;
 
@@ -84,6 +85,11 @@ pub struct LakeOptions {
     pub max_row_group_rows: usize,
     /// Partitions (event-time hours) buffered at once before a flush (default 256).
     pub max_partitions: usize,
+    /// A fixed writer id (1 to 64 of `[0-9A-Za-z_]`) instead of a random one: a writer
+    /// opened with it and without a checkpoint first removes what an earlier writer of
+    /// the same id left, so a rerun of a run replaces its earlier attempt (see
+    /// `rerun.rs`). With a checkpoint, the checkpoint's writer id is used.
+    pub writer_id: Option<String>,
 }
 
 impl LakeOptions {
@@ -144,6 +150,7 @@ impl Default for LakeOptions {
             compression: Compression::Zstd,
             max_row_group_rows: 1 << 20,
             max_partitions: 256,
+            writer_id: None,
         }
     }
 }

@@ -107,11 +107,21 @@ impl LakeWriter {
         checkpoint: Option<&str>,
         counters: Arc<Counters>,
     ) -> Result<(Self, SourcePos), LakeError> {
+        let writer_id = match &options.writer_id {
+            Some(id) => {
+                super::rerun::check_writer_id(&store, id)?;
+                if checkpoint.is_none() {
+                    super::rerun::remove_earlier_attempt(&store, id).await?;
+                }
+                id.clone()
+            }
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
         let mut w = Self {
             props: properties(&options),
             store,
             options,
-            writer_id: uuid::Uuid::new_v4().simple().to_string(),
+            writer_id,
             flush_seq: 0,
             checkpoint: checkpoint.map(Checkpoint::path),
             committed: SourcePos::default(),

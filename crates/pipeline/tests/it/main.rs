@@ -7,5 +7,6 @@ mod crash;
 mod hostile;
 mod kinesis;
 mod local;
+mod rerun;
 mod s3;
 mod support;
