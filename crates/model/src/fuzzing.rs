@@ -160,7 +160,10 @@ fn run_one_slot(model: &RealisticModel) {
         }
         let manifest = truth.finish();
         assert_eq!(manifest.records, events.len() as u64);
-        assert_eq!(Manifest::from_json(&manifest.to_json()).ok(), Some(manifest));
+        assert_eq!(
+            Manifest::from_json(&manifest.to_json()).ok(),
+            Some(manifest)
+        );
     }
 }
 

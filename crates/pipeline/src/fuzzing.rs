@@ -88,12 +88,7 @@ fn fast_agrees_with_serde(record: &[u8]) {
 /// A reason's text is bounded, and its dead letter is one JSON line holding the
 /// record's bytes (as text, or base64 when they are not UTF-8).
 fn dead_letter_keeps(reason: &Reason, pos: Position, record: &[u8]) {
-    let said = reason.to_string();
-    assert!(
-        said.len() <= MAX_REASON_BYTES,
-        "a {}-byte reason",
-        said.len()
-    );
+    bounded(reason);
     let mut line = Vec::new();
     DeadLetter::new(reason, "fuzz", pos, record).write_line(&mut line);
     assert_eq!(
@@ -107,6 +102,16 @@ fn dead_letter_keeps(reason: &Reason, pos: Position, record: &[u8]) {
         Ok(text) => assert_eq!(letter["raw"], text),
         Err(_) => assert!(letter["raw_base64"].is_string(), "{letter}"),
     }
+}
+
+/// A reason quotes its input only in part, whatever the input's length.
+fn bounded(reason: &Reason) {
+    let said = reason.to_string();
+    assert!(
+        said.len() <= MAX_REASON_BYTES,
+        "a {}-byte reason",
+        said.len()
+    );
 }
 
 /// A click URL through [`crate::url::parse`]: where the one-pass reader answers, the
@@ -124,8 +129,7 @@ pub fn url(data: &[u8]) -> Outcome {
     match crate::url::parse(&text) {
         Ok(_) => Outcome::Accepted,
         Err(reason) => {
-            let said = reason.to_string();
-            assert!(said.len() <= MAX_REASON_BYTES, "a {}-byte reason", said.len());
+            bounded(&reason);
             Outcome::Rejected
         }
     }

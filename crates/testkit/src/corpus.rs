@@ -16,15 +16,14 @@ pub const PER_INPUT: Duration = Duration::from_secs(10);
 /// Panics when the folder is missing or empty: the corpus is part of the repository.
 pub fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = crate::repo_root().join("fuzz/corpus").join(target);
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()));
     let mut inputs: Vec<(PathBuf, Vec<u8>)> = entries
         .map(|entry| {
             let path = entry
                 .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
                 .path();
-            let bytes =
-                std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (path, bytes)
         })
         .collect();
