@@ -9,6 +9,7 @@ pub mod classic;
 pub mod click;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod load;
 pub mod properties;
 pub mod rate;

@@ -7,7 +7,8 @@
 //! - [`enrich`]: one raw record → one [`event::Event`] or a dead-letter [`reason::Reason`];
 //! - [`lake`]: the Parquet lake writer (local folder or S3) with exact restarts;
 //! - [`endpoint`]: what sources and sinks share (spec grammar, durations, AWS config);
-//! - [`ddl`]: the Glue/Athena table for a lake.
+//! - [`ddl`]: the Glue/Athena table for a lake;
+//! - [`fuzzing`]: the readers' entry points for the fuzz targets and their replay.
 
 pub mod counters;
 pub mod ddl;
@@ -16,6 +17,7 @@ pub mod driver;
 pub mod endpoint;
 pub mod enrich;
 pub mod event;
+pub mod fuzzing;
 pub mod hash;
 pub mod lake;
 pub mod raw;

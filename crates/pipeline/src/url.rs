@@ -50,7 +50,7 @@ pub fn parse(url: &str) -> Result<Page, Reason> {
 /// just `?userid={u}` — read in one pass over the bytes. `None` for anything else,
 /// which [`general`] reads; where this answers, it answers as [`general`] would (a
 /// proptest checks it).
-fn canonical(url: &str) -> Option<Page> {
+pub(crate) fn canonical(url: &str) -> Option<Page> {
     let b = url.as_bytes();
     let mut i = scheme_end(url)?;
     while !matches!(*b.get(i)?, b'/' | b'?' | b'#') {
@@ -109,7 +109,7 @@ fn digits(b: &[u8], i: &mut usize, max: usize) -> Option<i64> {
 }
 
 /// Any URL or path, segment by segment.
-fn general(url: &str) -> Result<Page, Reason> {
+pub(crate) fn general(url: &str) -> Result<Page, Reason> {
     let rest = match scheme_end(url) {
         Some(i) => {
             let after = &url[i..];

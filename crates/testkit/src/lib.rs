@@ -8,8 +8,12 @@
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
 //!
-//! Standard library only, so that it adds nothing to any crate's build.
+//! [`corpus`] reads the fuzz targets' committed corpora for the suite to replay.
+//!
+//! Standard library and proptest only (the crates' tests build proptest anyway), so
+//! that it adds nothing to any crate's build.
 
+pub mod corpus;
 mod server;
 
 use std::fmt::Display;

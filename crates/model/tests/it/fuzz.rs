@@ -1,44 +1,16 @@
-//! Property-based tests: no text, however broken, makes config loading panic, and
-//! any configuration that loads can generate and encode clicks.
+//! Property-based tests and the fuzz corpora's replay: no input, however broken,
+//! makes the properties reader, the TOML config or the ground-truth reader panic, and
+//! what loads can be used. The checks are `csgen_model::fuzzing`'s, which the
+//! `cargo fuzz` targets in `fuzz/` run too.
 
 use csgen_model::config::DEFAULT_PROPERTIES;
-use csgen_model::{ConfigError, Encoder, Format, Generator, Schedule, Shard, StoreConfig, produce};
+use csgen_model::fuzzing::{self, Outcome};
+use csgen_testkit::corpus;
 use proptest::prelude::*;
 
 /// Loads `text`; when it is valid, also builds and runs everything downstream.
-fn load_and_use(text: &str) -> Result<(), TestCaseError> {
-    let lines = text.split(['\n', '\r']).count();
-    match StoreConfig::from_properties_text(text) {
-        Ok(loaded) => {
-            let config = loaded.config;
-            let _ = config.to_string();
-            let generator = Generator::new(&config, 1);
-            let schedule = Schedule::new(0, 0, config.clicks_per_second);
-            for format in [Format::Json, Format::Url] {
-                let mut encoder = Encoder::new(format, &config.store_url);
-                let batch = produce(&generator, &mut encoder, &schedule, Shard::ALL, 0, 20);
-                prop_assert_eq!(batch.len(), 20);
-                for c in &batch.clicks {
-                    prop_assert!(config.customers.contains(c.user_id));
-                    let g = &config.groups[c.group_id as usize - 1];
-                    if let Some(p) = c.product_id {
-                        prop_assert!(g.products.contains(p));
-                    }
-                }
-            }
-            for w in &loaded.warnings {
-                prop_assert!(w.line.is_some_and(|l| l >= 1 && l <= lines), "{w}");
-            }
-        }
-        Err(ConfigError { problems }) => {
-            prop_assert!(!problems.is_empty());
-            for p in &problems {
-                prop_assert!(p.line.is_none_or(|l| l >= 1 && l <= lines), "{p}");
-                prop_assert!(!p.to_string().is_empty());
-            }
-        }
-    }
-    Ok(())
+fn load_and_use(text: &str) {
+    fuzzing::properties(text.as_bytes());
 }
 
 /// Edits at char positions of the default file: insert, delete or replace.
@@ -104,19 +76,19 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
-        load_and_use(&text)?;
+        load_and_use(&text);
     }
 
     #[test]
     fn syntax_soup_never_panics(chars in prop::collection::vec(syntax_char(), 0..300)) {
-        load_and_use(&chars.into_iter().collect::<String>())?;
+        load_and_use(&chars.into_iter().collect::<String>());
     }
 
     #[test]
     fn mutations_of_the_default_file_never_panic(
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), syntax_char()), 1..12),
     ) {
-        load_and_use(&mutate(DEFAULT_PROPERTIES, &edits))?;
+        load_and_use(&mutate(DEFAULT_PROPERTIES, &edits));
     }
 
     #[test]
@@ -132,6 +104,40 @@ proptest! {
             .iter()
             .map(|(i, v)| (keys[i % keys.len()], Some(v.as_str())))
             .collect();
-        load_and_use(&crate::common::edited(&edits))?;
+        load_and_use(&crate::common::edited(&edits));
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_properties_reader(data in corpus::inputs("properties")) {
+        fuzzing::properties(&data);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_toml_config(data in corpus::inputs("toml_config")) {
+        fuzzing::toml_config(&data);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_manifest_reader(data in corpus::inputs("manifest")) {
+        fuzzing::manifest(&data);
+    }
+}
+
+#[test]
+fn the_properties_corpus_replays() {
+    corpus::replay("properties", fuzzing::properties, &Outcome::BOTH);
+}
+
+#[test]
+fn the_toml_config_corpus_replays() {
+    corpus::replay("toml_config", fuzzing::toml_config, &Outcome::BOTH);
+}
+
+#[test]
+fn the_manifest_corpus_replays() {
+    corpus::replay("manifest", fuzzing::manifest, &Outcome::BOTH);
 }

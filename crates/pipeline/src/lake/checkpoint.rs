@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::CheckpointError;
+
 /// How far the source has been read and committed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,5 +72,24 @@ impl Checkpoint {
             })
             .collect();
         format!("_csgen/checkpoints/{safe}.json")
+    }
+
+    /// Reads a checkpoint file's bytes and checks what can be checked without the
+    /// lake; the caller names the file. The fuzz target `checkpoint` (fuzz/) and the
+    /// suite's replay of its corpus go through here.
+    pub fn from_json(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+        let cp: Checkpoint = serde_json::from_slice(bytes)?;
+        if cp.version != Checkpoint::VERSION {
+            return Err(CheckpointError::Version {
+                found: cp.version,
+                expected: Checkpoint::VERSION,
+            });
+        }
+        Ok(cp)
+    }
+
+    /// The file's bytes, as [`Checkpoint::from_json`] reads them.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("a checkpoint always serialises")
     }
 }

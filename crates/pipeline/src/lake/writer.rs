@@ -25,7 +25,6 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::checkpoint::{Checkpoint, Move, SourcePos};
 use super::columns::Columns;
-use super::error::CheckpointError;
 use super::flush::{PendingFlush, Progress};
 use super::partition::Partition;
 use super::store::Store;
@@ -137,20 +136,10 @@ impl LakeWriter {
         };
         if let Some(path) = w.checkpoint.clone() {
             if let Some(bytes) = w.store.get(&path).await? {
-                let cp: Checkpoint =
-                    serde_json::from_slice(&bytes).map_err(|e| LakeError::Checkpoint {
-                        path: path.clone(),
-                        source: e.into(),
-                    })?;
-                if cp.version != Checkpoint::VERSION {
-                    return Err(LakeError::Checkpoint {
-                        path,
-                        source: CheckpointError::Version {
-                            found: cp.version,
-                            expected: Checkpoint::VERSION,
-                        },
-                    });
-                }
+                let cp = Checkpoint::from_json(&bytes).map_err(|source| LakeError::Checkpoint {
+                    path: path.clone(),
+                    source,
+                })?;
                 w.store.promote_all(pairs(&cp.pending)).await?;
                 tracing::info!(writer = %cp.writer, flush = cp.flush, offset = cp.source.offset,
                     finished_moves = cp.pending.len(), "lake: resuming from checkpoint");
@@ -313,8 +302,7 @@ impl LakeWriter {
                 source: p.source.clone(),
                 pending: p.moves.clone(),
             };
-            let json = serde_json::to_vec_pretty(&cp).expect("a checkpoint always serialises");
-            self.store.put(path, json).await?;
+            self.store.put(path, cp.to_json()).await?;
         }
         self.set_progress(Progress::Committed);
         self.stage(FlushStage::Committed, k);

@@ -163,7 +163,7 @@ fn user_id(v: Value<'_>) -> Option<Option<i64>> {
 }
 
 /// Reads `text` (an object, already trimmed) in one pass, or `None` to let serde decide.
-pub(super) fn parse(text: &str) -> Option<RawClick<'_>> {
+pub(crate) fn parse(text: &str) -> Option<RawClick<'_>> {
     if !plain(text.as_bytes()) {
         return None;
     }

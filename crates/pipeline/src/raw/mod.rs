@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, Visitor};
 
 use crate::reason::Reason;
 
-mod fast;
+pub(crate) mod fast;
 
 /// A raw record's fields, borrowed from its bytes where no JSON escape intervenes.
 #[derive(Debug, Default, Deserialize, PartialEq)]
