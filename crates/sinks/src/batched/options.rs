@@ -68,7 +68,7 @@ pub enum ClickField {
 impl ClickField {
     pub const NAMES: [&'static str; 4] = ["user_id", "group_id", "product_id", "event_id"];
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "user_id" => Self::UserId,
             "group_id" => Self::GroupId,
@@ -78,7 +78,7 @@ impl ClickField {
         })
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::UserId => "user_id",
             Self::GroupId => "group_id",
