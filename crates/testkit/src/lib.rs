@@ -1,9 +1,11 @@
 //! Shared support for csgen's integration tests (a dev-dependency only).
 //!
 //! The tests talk to real servers on 127.0.0.1 that `scripts/setup.sh` installs:
-//! kinesalite (Kinesis API, from `tools/node`) and moto (Kinesis, Firehose and S3
-//! APIs, from the Python venv `.venv`). [`Server`] starts one on a free port, polls it
-//! with a deadline until it answers, and kills it when dropped.
+//! kinesalite (Kinesis API, from `tools/node`), moto (Kinesis, Firehose and S3
+//! APIs, from the Python venv `.venv`) and tansu (a Kafka-API broker, from the same
+//! venv). [`Server`] starts one on a free port, polls it with a deadline until it
+//! answers, and kills it when dropped. [`KafkaClient`] is the independent Kafka client
+//! that reads back what csgen wrote.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
@@ -14,12 +16,14 @@
 //! that it adds nothing to any crate's build.
 
 pub mod corpus;
+mod kafka;
 mod server;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use kafka::KafkaClient;
 pub use server::{Server, create_bucket, free_port};
 
 /// The repository root (`tools/`, `.venv/` and `examples/` live there).
