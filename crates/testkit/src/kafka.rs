@@ -1,12 +1,11 @@
 //! The independent Kafka client of the tests: `tools/python/kafka_check.py`, on PyPI's
 //! `confluent-kafka` in `.venv`, creates topics and reads back what csgen wrote.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::{python, repo_root};
+use crate::{output_within, python, repo_root};
 
 /// confluent-kafka, talking to the brokers at `bootstrap`.
 pub struct KafkaClient {
@@ -55,38 +54,13 @@ impl KafkaClient {
     /// `limit` (it is then killed).
     fn run(&self, args: &[String], limit: Duration) -> String {
         let script = repo_root().join("tools/python/kafka_check.py");
-        let mut child = Command::new(&self.python)
-            .arg(&script)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kafka_check.py");
-        // Read both pipes on threads, so that a full pipe cannot stall the child.
-        let drain = |mut pipe: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                let _ = pipe.read_to_string(&mut s);
-                s
-            })
-        };
-        let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-        let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for kafka_check.py") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("kafka_check.py {args:?} did not finish within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let out = stdout.join().unwrap_or_default();
-        let err = stderr.join().unwrap_or_default();
-        assert!(status.success(), "kafka_check.py {args:?}: {status}\n{err}");
-        out
+        let out = output_within(Command::new(&self.python).arg(&script).args(args), limit);
+        assert!(
+            out.status.success(),
+            "kafka_check.py {args:?}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }

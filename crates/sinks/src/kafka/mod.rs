@@ -97,7 +97,6 @@ impl SinkEndpoint for KafkaSpec {
             })?;
         let client_limit = producer_limit(&config);
         let limit = Arc::new(AtomicUsize::new(client_limit));
-        let options = self.options.with_run_flush_timeout(cx.flush_timeout);
         let health = health_check(
             producer.clone(),
             config,
@@ -105,14 +104,15 @@ impl SinkEndpoint for KafkaSpec {
             limit.clone(),
             self.options.batch_bytes.get(),
         );
-        let sink = KafkaSink::new(
+        let sink = KafkaSink {
             producer,
-            self.address.topic.clone(),
-            target.clone(),
-            options.key,
-            options.flush_timeout,
-            limit,
-        );
+            topic: self.address.topic.clone(),
+            target: target.clone(),
+            key: self.options.key,
+            flush_timeout: self.options.flush_timeout(cx.flush_timeout),
+            max_record_bytes: limit,
+            key_buf: String::new(),
+        };
         Ok(Built {
             sink: Box::new(sink),
             health: Some(Box::pin(async move {

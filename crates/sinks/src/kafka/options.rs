@@ -158,12 +158,13 @@ pub struct KafkaOptions {
     pub buffer_records: NonZeroUsize,
     /// `client-id`: the client id brokers log and quota by. Default `csgen`.
     pub client_id: String,
-    /// `flush-timeout`: how long shutdown waits for delivery. Default 30s, or the run's
-    /// flush timeout. At most 1d.
-    pub flush_timeout: Duration,
-    /// Whether the spec set `flush-timeout` (it then wins over the run's).
-    pub flush_timeout_set: bool,
+    /// `flush-timeout`: how long shutdown waits for delivery, at most 1d. `None`: the
+    /// run's flush timeout, else [`DEFAULT_FLUSH_TIMEOUT`].
+    pub flush_timeout: Option<Duration>,
 }
+
+/// How long shutdown waits for delivery when neither the spec nor the run says.
+pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn nonzero(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
@@ -182,8 +183,7 @@ impl Default for KafkaOptions {
             max_in_flight: nonzero(5),
             buffer_records: nonzero(100_000),
             client_id: "csgen".into(),
-            flush_timeout: Duration::from_secs(30),
-            flush_timeout_set: false,
+            flush_timeout: None,
         }
     }
 }
@@ -217,7 +217,6 @@ impl KafkaOptions {
         let d = Self::default();
         let key = o.take("key").map(MessageKey::parse).transpose()?;
         let client_id = o.take("client-id").map(check_client_id).transpose()?;
-        let flush_timeout = o.duration("flush-timeout", Duration::ZERO..=MAX_FLUSH_TIMEOUT)?;
         let options = Self {
             key: key.unwrap_or(d.key),
             acks: o.choice("acks", &Acks::CHOICES)?.unwrap_or(d.acks),
@@ -228,21 +227,12 @@ impl KafkaOptions {
             linger: o
                 .duration("linger", Duration::ZERO..=MAX_LINGER)?
                 .unwrap_or(d.linger),
-            batch_records: o
-                .number("batch-records", 1..=1_000_000)?
-                .map_or(d.batch_records, nonzero),
-            batch_bytes: o
-                .number("batch-bytes", 1..=100_000_000)?
-                .map_or(d.batch_bytes, nonzero),
-            max_in_flight: o
-                .number("max-in-flight", 1..=1000)?
-                .map_or(d.max_in_flight, nonzero),
-            buffer_records: o
-                .number("buffer-records", 1..=10_000_000)?
-                .map_or(d.buffer_records, nonzero),
+            batch_records: o.count("batch-records", 1_000_000, d.batch_records)?,
+            batch_bytes: o.count("batch-bytes", 100_000_000, d.batch_bytes)?,
+            max_in_flight: o.count("max-in-flight", 1000, d.max_in_flight)?,
+            buffer_records: o.count("buffer-records", 10_000_000, d.buffer_records)?,
             client_id: client_id.unwrap_or(d.client_id),
-            flush_timeout: flush_timeout.unwrap_or(d.flush_timeout),
-            flush_timeout_set: flush_timeout.is_some(),
+            flush_timeout: o.duration("flush-timeout", Duration::ZERO..=MAX_FLUSH_TIMEOUT)?,
         };
         o.finish(KNOWN)?;
         if options.idempotence && options.acks != Acks::All {
@@ -261,13 +251,9 @@ impl KafkaOptions {
         Ok(options)
     }
 
-    /// These options with the run's flush timeout, unless the spec set its own.
-    pub fn with_run_flush_timeout(&self, run: Option<Duration>) -> Self {
-        let mut o = self.clone();
-        if let (false, Some(t)) = (o.flush_timeout_set, run) {
-            o.flush_timeout = t;
-        }
-        o
+    /// How long shutdown waits: the spec's flush timeout, else the run's, else 30s.
+    pub fn flush_timeout(&self, run: Option<Duration>) -> Duration {
+        self.flush_timeout.or(run).unwrap_or(DEFAULT_FLUSH_TIMEOUT)
     }
 
     /// The producer properties these options set (which the config file may not set
@@ -372,8 +358,8 @@ impl fmt::Display for KafkaOptions {
             .changed("max-in-flight", self.max_in_flight, d.max_in_flight)
             .changed("buffer-records", self.buffer_records, d.buffer_records)
             .changed("client-id", self.client_id.as_str(), d.client_id.as_str());
-        if self.flush_timeout_set {
-            w.add("flush-timeout", Shown(self.flush_timeout));
+        if let Some(t) = self.flush_timeout {
+            w.add("flush-timeout", Shown(t));
         }
         w.fmt(f)
     }

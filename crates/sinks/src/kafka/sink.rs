@@ -126,36 +126,19 @@ impl ProducerContext for Delivery {
 
 /// The running `kafka:` sink.
 pub struct KafkaSink {
-    producer: ThreadedProducer<Delivery>,
-    topic: String,
-    target: String,
-    key: MessageKey,
-    flush_timeout: Duration,
+    pub(super) producer: ThreadedProducer<Delivery>,
+    pub(super) topic: String,
+    /// `kafka:BROKERS/TOPIC`, for summaries and errors.
+    pub(super) target: String,
+    pub(super) key: MessageKey,
+    pub(super) flush_timeout: Duration,
     /// Largest payload + key sent; the health check lowers it to what the topic takes.
-    max_record_bytes: Arc<AtomicUsize>,
-    key_buf: String,
+    pub(super) max_record_bytes: Arc<AtomicUsize>,
+    /// The current record's key (reused: no allocation per record).
+    pub(super) key_buf: String,
 }
 
 impl KafkaSink {
-    pub(super) fn new(
-        producer: ThreadedProducer<Delivery>,
-        topic: String,
-        target: String,
-        key: MessageKey,
-        flush_timeout: Duration,
-        max_record_bytes: Arc<AtomicUsize>,
-    ) -> Self {
-        Self {
-            producer,
-            topic,
-            target,
-            key,
-            flush_timeout,
-            max_record_bytes,
-            key_buf: String::new(),
-        }
-    }
-
     fn cx(&self) -> &Arc<Delivery> {
         self.producer.context()
     }

@@ -3,56 +3,19 @@
 //! confluent-kafka.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use csgen_testkit::{KafkaClient, Server, repo_root};
+use csgen_testkit::{KafkaClient, Server, output_within, repo_root};
 
 use crate::cli::csgen_binary;
 use crate::count_ids;
 use crate::kafka::read;
 
-/// Runs `cmd`, killing it if it outlives `limit` (then the test fails). Both pipes are
-/// read while it runs, so that a full pipe cannot stall it.
+/// Runs `cmd` within `limit` (see [`output_within`]).
 fn run(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run csgen");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for csgen") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = stderr.join().unwrap_or_default();
-            panic!(
-                "csgen ran past {limit:?}: {}",
-                String::from_utf8_lossy(&stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    }
+    output_within(&mut cmd, limit)
 }
 
 fn generate(csgen: &Path, args: &[&str]) -> Command {
