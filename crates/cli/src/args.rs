@@ -104,6 +104,12 @@ pub struct StreamArgs {
     /// How long the final flush may take before csgen reports what is undelivered.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub flush_timeout: Duration,
+
+    /// librdkafka properties for a kafka: sink (SASL, TLS, ...), one key=value per line.
+    /// CSGEN_KAFKA_* variables add to and override them (CSGEN_KAFKA_SASL_PASSWORD sets
+    /// sasl.password), so that secrets stay off the command line. See docs/sinks.md.
+    #[arg(long, value_name = "FILE")]
+    pub kafka_config: Option<PathBuf>,
 }
 
 impl StreamArgs {

@@ -39,6 +39,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         c.is::<UsageError>()
             || c.is::<csgen_model::ConfigError>()
             || c.is::<csgen_model::Problem>()
+            || c.is::<csgen_pipeline::endpoint::kafka::KafkaConfigError>()
             || c.downcast_ref::<csgen_analytics::AnalyticsError>()
                 .is_some_and(|e| e.is_usage())
     });

@@ -24,6 +24,9 @@ pub struct Click {
     pub product_id: Option<u64>,
     /// Seed-derived half of the event id, shared by every event of a run.
     pub run_key: u64,
+    /// The realistic model's session key (its id is [`Click::session_id`]); `None` for
+    /// the classic model, which has no sessions.
+    pub session: Option<u64>,
 }
 
 impl Click {
@@ -36,6 +39,18 @@ impl Click {
     pub fn is_product_click(&self) -> bool {
         self.product_id.is_some()
     }
+
+    /// The session id the realistic model writes in the record (`session_id`), for
+    /// keys that keep a session together; `None` for a classic click.
+    pub fn session_id(&self) -> Option<uuid::Uuid> {
+        self.session.map(|key| session_id(self.run_key, key))
+    }
+}
+
+/// The id of session `session_key` of the run whose event ids start with `run_key`:
+/// a UUIDv8 from a second seed-derived half and the session key.
+pub fn session_id(run_key: u64, session_key: u64) -> uuid::Uuid {
+    event_id(run_key ^ 0x5e55_1011_5e55_1011, session_key)
 }
 
 /// See [`Click::event_id`].
@@ -111,6 +126,7 @@ impl Generator {
             group_id: d.group_id,
             product_id: d.product_id,
             run_key: self.run_key,
+            session: None,
         }
     }
 }

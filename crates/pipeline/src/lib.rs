@@ -6,7 +6,8 @@
 //! - [`step`]: one record through enrich into the lake writer, shared with the lake sink;
 //! - [`enrich`]: one raw record → one [`event::Event`] or a dead-letter [`reason::Reason`];
 //! - [`lake`]: the Parquet lake writer (local folder or S3) with exact restarts;
-//! - [`endpoint`]: what sources and sinks share (spec grammar, durations, AWS config);
+//! - [`endpoint`]: what sources and sinks share (spec grammar, durations, AWS and Kafka
+//!   client config);
 //! - [`ddl`]: the Glue/Athena table for a lake;
 //! - [`fuzzing`]: the readers' entry points for the fuzz targets and their replay.
 

@@ -11,17 +11,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use csgen_model::{Batch, Encoder, Format, Generator, Schedule, Shard, StoreConfig, produce};
+use csgen_model::Batch;
 use csgen_pipeline::AwsSettings;
 use csgen_sinks::{Sink, SinkContext, SinkSpec};
 
-fn batch(start: u64, end: u64) -> Batch {
-    let config = StoreConfig::defaults();
-    let mut encoder = Encoder::new(Format::Json, &config.store_url);
-    let schedule = Schedule::new(0, 1_700_000_000_000, 1000.0);
-    let generator = Generator::new(&config, 1);
-    produce(&generator, &mut encoder, &schedule, Shard::ALL, start, end)
-}
+mod common;
+use common::batch;
 
 async fn create(client: &Client, stream: &str) {
     client

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use csgen_model::StoreConfig;
 use csgen_pipeline::AwsSettings;
+use csgen_pipeline::endpoint::kafka::KafkaSettings;
 use futures_util::future::BoxFuture;
 
 use crate::{AnySink, SinkError};
@@ -27,6 +28,9 @@ pub struct SinkContext {
     /// seed, config, format, window and shard). A sink that stores files (the lake)
     /// names them after it, so that a rerun replaces an earlier attempt's files.
     pub run_id: Option<String>,
+    /// librdkafka properties of the Kafka sink (security, from `--kafka-config` and
+    /// `CSGEN_KAFKA_*`); its `Debug` never shows a value.
+    pub kafka: KafkaSettings,
 }
 
 impl Default for SinkContext {
@@ -37,6 +41,7 @@ impl Default for SinkContext {
             flush_timeout: None,
             aws: AwsSettings::default(),
             run_id: None,
+            kafka: KafkaSettings::default(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! and retrying as its service needs) and accounts for every record in its
 //! [`SinkStats`]: generated = delivered + failed + in flight, at every moment.
 //!
-//! Each sink is one module (`stdout`, `file`, `kinesis`, `firehose`, `lake`) that owns
+//! Each sink is one module (`stdout`, `file`, `kinesis`, `firehose`, `kafka`, `lake`) that owns
 //! its scheme, spec form and options, parsing, `Display`, build and help line.
 //! [`SinkSpec`] is the closed set a user can name (`--sink SPEC`) and [`SINKS`] the one
 //! table behind its parsing and help; [`SinkSpec::build`] opens a sink from a neutral
@@ -14,6 +14,7 @@ mod batched;
 mod context;
 pub mod file;
 pub mod firehose;
+pub mod kafka;
 pub mod kinesis;
 pub mod lake;
 mod spec;
@@ -30,6 +31,7 @@ pub use csgen_model::Batch;
 pub use csgen_pipeline::endpoint::{ServiceError, SpecError};
 pub use file::FileSink;
 pub use firehose::FirehoseSink;
+pub use kafka::KafkaSink;
 pub use kinesis::KinesisSink;
 pub use spec::{SINKS, SinkSpec};
 pub use stats::{SinkStats, StatsSnapshot};

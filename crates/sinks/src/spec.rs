@@ -7,7 +7,7 @@ use std::str::FromStr;
 use csgen_pipeline::endpoint::{self, Direction, Entry, SpecError};
 
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{AnySink, SinkError, file, firehose, kinesis, lake, stdout};
+use crate::{AnySink, SinkError, file, firehose, kafka, kinesis, lake, stdout};
 
 /// A sink named on the command line (`--sink SPEC`) or in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,7 @@ pub enum SinkSpec {
     File(file::FileSpec),
     Kinesis(kinesis::KinesisSpec),
     Firehose(firehose::FirehoseSpec),
+    Kafka(kafka::KafkaSpec),
     Lake(lake::LakeSinkSpec),
 }
 
@@ -36,6 +37,10 @@ pub const SINKS: &[Entry<SinkSpec>] = &[
     Entry {
         form: firehose::FORM,
         parse: |rest| firehose::FirehoseSpec::parse(rest).map(SinkSpec::Firehose),
+    },
+    Entry {
+        form: kafka::FORM,
+        parse: |rest| kafka::KafkaSpec::parse(rest).map(SinkSpec::Kafka),
     },
     Entry {
         form: lake::FORM,
@@ -60,6 +65,7 @@ impl SinkSpec {
             Self::File(s) => s,
             Self::Kinesis(s) => s,
             Self::Firehose(s) => s,
+            Self::Kafka(s) => s,
             Self::Lake(s) => s,
         }
     }

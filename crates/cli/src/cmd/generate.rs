@@ -11,7 +11,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use csgen_model::{Encoder, ModelConfig, RunIdentity, realistic::RealisticModel};
 use csgen_pacer::{Control, Outcome, Pacing, Plan, StopReason, TimelinePlan};
-use csgen_pipeline::AwsSettings;
 use csgen_sinks::file::FileSpec;
 use csgen_sinks::stdout::StdoutSpec;
 use csgen_sinks::{Sink, SinkContext, SinkSpec, SinkStats};
@@ -42,12 +41,8 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
         (None, None) => SinkSpec::Stdout(StdoutSpec),
     };
     let cx = SinkContext {
-        seed: a.stream.seed,
-        aws: AwsSettings {
-            endpoint: a.stream.endpoint.clone(),
-        },
         run_id: Some(run.writer_id(shard)),
-        ..SinkContext::for_run(store.clone(), a.stream.flush_timeout)
+        ..crate::sink::context(&a.stream, store.clone())?
     };
     let truth_path = truth_path(&a, &target);
     if let Some(path) = &truth_path {

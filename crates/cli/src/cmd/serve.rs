@@ -9,10 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Encoder, ModelConfig, StoreConfig};
-use csgen_pipeline::AwsSettings;
 use csgen_server::{AppState, Controller, Token, Workload, app, system_clock};
+use csgen_sinks::SinkSpec;
 use csgen_sinks::stdout::StdoutSpec;
-use csgen_sinks::{SinkContext, SinkSpec};
 
 use super::{counts, generator, runtime, seed, shutdown_signal};
 use crate::UsageError;
@@ -53,13 +52,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         .sink
         .clone()
         .unwrap_or(SinkSpec::Stdout(StdoutSpec));
-    let cx = SinkContext {
-        seed: a.stream.seed,
-        aws: AwsSettings {
-            endpoint: a.stream.endpoint.clone(),
-        },
-        ..SinkContext::for_run(config.clone(), a.stream.flush_timeout)
-    };
+    let cx = crate::sink::context(&a.stream, config.clone())?;
 
     runtime()?.block_on(async move {
         let (sink, reports) = crate::sink::open(&spec, &cx).await?;

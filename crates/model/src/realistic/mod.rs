@@ -268,7 +268,7 @@ impl RealisticModel {
 
     /// The session id (UUIDv8 from a second seed-derived half and the session key).
     pub fn session_id(&self, event: &Event) -> uuid::Uuid {
-        crate::click::event_id(self.run_key ^ 0x5e55_1011_5e55_1011, event.session_key())
+        crate::click::session_id(self.run_key, event.session_key())
     }
 
     pub fn user_id(&self, event: &Event) -> u64 {
@@ -284,6 +284,7 @@ impl RealisticModel {
             group_id: event.group,
             product_id: event.product,
             run_key: self.run_key,
+            session: Some(event.session_key()),
         }
     }
 }

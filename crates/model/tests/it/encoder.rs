@@ -15,6 +15,7 @@ fn click(group_id: u32, product_id: Option<u64>, user_id: u64, ts_ms: i64) -> Cl
         group_id,
         product_id,
         run_key: 0x0123_4567_89ab_cdef,
+        session: None,
     }
 }
 

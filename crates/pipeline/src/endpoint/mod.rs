@@ -1,5 +1,5 @@
 //! What sources and sinks share: the spec grammar, one duration syntax, the AWS
-//! configuration loader.
+//! configuration loader, the Kafka client configuration.
 //!
 //! An endpoint is named by a spec `SCHEME:TARGET[?OPTIONS]` (`kinesis:clicks?linger=200ms`,
 //! `file:/tmp/a.jsonl`, `lake:s3://bucket/prefix`). Each direction has one table of
@@ -10,6 +10,7 @@
 pub mod aws;
 pub mod duration;
 mod failure;
+pub mod kafka;
 pub mod options;
 
 use std::fmt;

@@ -6,6 +6,7 @@
 //! known keys. Problems are plain text naming the option; the registry adds the spec.
 
 use std::fmt::{self, Display};
+use std::num::NonZeroUsize;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 use std::time::Duration;
@@ -79,6 +80,19 @@ impl<'a> Options<'a> {
                 range.end()
             )),
         }
+    }
+
+    /// A count from 1 to `max` (buffer and batch sizes), `default` when not given.
+    pub fn count(
+        &mut self,
+        key: &str,
+        max: usize,
+        default: NonZeroUsize,
+    ) -> Result<NonZeroUsize, String> {
+        Ok(self
+            .number(key, 1..=max)?
+            .and_then(NonZeroUsize::new)
+            .unwrap_or(default))
     }
 
     /// One of `choices`, by name.

@@ -68,7 +68,7 @@ pub enum ClickField {
 impl ClickField {
     pub const NAMES: [&'static str; 4] = ["user_id", "group_id", "product_id", "event_id"];
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "user_id" => Self::UserId,
             "group_id" => Self::GroupId,
@@ -78,7 +78,7 @@ impl ClickField {
         })
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::UserId => "user_id",
             Self::GroupId => "group_id",
@@ -162,19 +162,12 @@ impl StreamOptions {
             ("flush-timeout-s", 1000),
             MAX_FLUSH_TIMEOUT,
         )?;
-        let nonzero = |n: usize| NonZeroUsize::new(n).expect("the range starts at 1");
         let options = Self {
             partition_key: partition_key.unwrap_or(d.partition_key),
             linger: linger.unwrap_or(d.linger),
-            max_in_flight: o
-                .number("max-in-flight", 1..=64)?
-                .map_or(d.max_in_flight, nonzero),
-            batch_records: o
-                .number("batch-records", 1..=500)?
-                .map_or(d.batch_records, nonzero),
-            buffer_records: o
-                .number("buffer-records", 1..=10_000_000)?
-                .map_or(d.buffer_records, nonzero),
+            max_in_flight: o.count("max-in-flight", 64, d.max_in_flight)?,
+            batch_records: o.count("batch-records", 500, d.batch_records)?,
+            buffer_records: o.count("buffer-records", 10_000_000, d.buffer_records)?,
             flush_timeout: flush_timeout.unwrap_or(d.flush_timeout),
             flush_timeout_set: flush_timeout.is_some(),
         };

@@ -13,7 +13,7 @@ use csgen_testkit::{Server, skip};
 use crate::kinesis::{client, create_stream, read_all};
 use crate::{count_ids, local_aws_env};
 
-fn csgen_binary() -> Option<PathBuf> {
+pub fn csgen_binary() -> Option<PathBuf> {
     // target/<profile>/deps/it-HASH -> target/<profile>/csgen
     let exe = std::env::current_exe().ok()?;
     let bin = exe.parent()?.parent()?.join("csgen");

@@ -1,10 +1,12 @@
 //! Integration tests of csgen-sinks against real local servers (one test binary).
 //!
-//! kinesalite and moto are installed by `scripts/setup.sh` and started by
-//! [`csgen_testkit::Server`].
+//! kinesalite, moto and tansu (Kafka) are installed by `scripts/setup.sh` and started
+//! by [`csgen_testkit::Server`].
 
 mod cli;
 mod firehose;
+mod kafka;
+mod kafka_cli;
 mod kinesis;
 mod proxy;
 

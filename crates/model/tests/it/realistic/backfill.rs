@@ -167,3 +167,29 @@ fn population_is_stable_and_heavy_tailed() {
         "top 1% start {top} of {total} sessions"
     );
 }
+
+#[test]
+fn each_click_carries_the_session_its_record_names() {
+    let m = model("", 5);
+    let events = whole(&m, MONDAY + 12 * HOUR, MONDAY + 13 * HOUR);
+    let batch = encode(&m, &events, Format::Json);
+    assert!(batch.len() > 100, "{} events", batch.len());
+    let mut sessions = std::collections::HashSet::new();
+    for (i, click) in batch.clicks.iter().enumerate() {
+        let record: serde_json::Value = match serde_json::from_slice(batch.record(i)) {
+            Ok(v) => v,
+            Err(_) => continue, // a malformed-record fault
+        };
+        let id = click
+            .session_id()
+            .expect("realistic clicks have a session")
+            .to_string();
+        assert_eq!(
+            record["session_id"].as_str(),
+            Some(id.as_str()),
+            "record {i}"
+        );
+        sessions.insert(id);
+    }
+    assert!(sessions.len() > 10 && sessions.len() < batch.len());
+}
