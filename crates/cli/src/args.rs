@@ -304,6 +304,12 @@ pub struct ServeArgs {
     /// traffic profile). Default: the config's clicks-per-second.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
+
+    /// Also answer requests that name this host (repeatable). Without it, only the bind
+    /// address (and localhost for a loopback bind) is accepted in the Host header, which
+    /// keeps web pages from reading the API through DNS rebinding.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

@@ -1,10 +1,12 @@
 //! End-to-end tests of the `csgen` binary: real processes, real sockets on 127.0.0.1.
 
 mod analytics;
+mod control;
 mod dashboard;
 mod demo;
 mod endpoints;
 mod generate;
+mod openapi;
 mod pipeline;
 mod serve;
 mod support;
