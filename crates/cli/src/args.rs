@@ -213,6 +213,11 @@ pub struct QueryArgs {
     /// read (a filter on dt/hour reads only those partitions' files).
     #[arg(long)]
     pub stats: bool,
+
+    /// Also run statements that write files or change the session (COPY ... TO, CREATE,
+    /// INSERT, SET). Without it the query is read-only.
+    #[arg(long)]
+    pub allow_write: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,9 +1,11 @@
 //! The reports as aligned text tables for the terminal (Markdown-compatible, so a
-//! report pastes into a README or an issue as it is).
+//! report pastes into a README or an issue as it is). Cells are escaped for the
+//! terminal: group names and the like come from records.
 
 use comfy_table::{CellAlignment, Table, presets};
 
 use super::{REPORTS, Reports};
+use crate::escape::for_terminal;
 
 /// Every report: a title line, then its table; reports are separated by a blank line.
 pub fn render(r: &Reports) -> String {
@@ -31,7 +33,7 @@ fn table(header: &[&str], left: usize, rows: Vec<Vec<String>>) -> Table {
     t.load_preset(presets::ASCII_MARKDOWN)
         .set_header(header.to_vec());
     for row in rows {
-        t.add_row(row);
+        t.add_row(row.iter().map(|cell| for_terminal(cell).into_owned()));
     }
     for i in left..header.len() {
         if let Some(c) = t.column_mut(i) {
