@@ -191,9 +191,14 @@ pub struct DdlArgs {
     #[arg(long, value_parser = parse_lake)]
     pub lake: LakeSpec,
 
-    /// Table name.
-    #[arg(long, default_value = "events")]
-    pub table: String,
+    /// Table name: NAME or DATABASE.NAME (letters, digits, underscores).
+    #[arg(long, default_value = "events", value_parser = parse_table)]
+    pub table: csgen_pipeline::ddl::TableName,
+
+    /// First day of the partition projection (e.g. 2026-11-01). Default: the lake's
+    /// first dt= partition, which means reading the lake.
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -359,6 +364,15 @@ fn parse_alpha(s: &str) -> Result<f64, String> {
 
 fn parse_lake(s: &str) -> Result<LakeSpec, String> {
     s.strip_prefix("lake:").unwrap_or(s).parse()
+}
+
+fn parse_table(s: &str) -> Result<csgen_pipeline::ddl::TableName, String> {
+    s.parse()
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date like 2026-11-01: {e}"))
 }
 
 fn parse_output(s: &str) -> Result<csgen_analytics::output::Format, String> {

@@ -132,7 +132,13 @@ fn lake_sink_counts_dead_letters_as_stored_not_lost() {
 #[test]
 fn ddl_names_the_table_and_the_partitions() {
     let o = csgen()
-        .args(["ddl", "--lake", "s3://bucket/clicks"])
+        .args([
+            "ddl",
+            "--lake",
+            "s3://bucket/clicks",
+            "--since",
+            "2026-11-01",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -142,4 +148,5 @@ fn ddl_names_the_table_and_the_partitions() {
         "{text}"
     );
     assert!(text.contains("dt") && text.contains("hour"));
+    assert!(text.contains("'2026-11-01,NOW+1DAYS'"), "{text}");
 }
