@@ -185,3 +185,40 @@ fn funnel(r: &Reports) -> Table {
     ];
     table(&header, 2, rows.collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rows::GroupRow;
+
+    #[test]
+    fn names_from_the_lake_reach_the_terminal_escaped() {
+        let reports = Reports {
+            range: Default::default(),
+            hourly: Vec::new(),
+            daily: Vec::new(),
+            groups: vec![GroupRow {
+                group_id: 1,
+                group_name: Some("Books\u{1b}]0;pwned\u{7}\u{1b}[2J".into()),
+                clicks: 1,
+                share: 1.0,
+                list_views: 1,
+                product_views: 0,
+                added_to_cart: 0,
+                users: 1,
+            }],
+            top_products: Vec::new(),
+            sessions: Vec::new(),
+            funnel: Vec::new(),
+        };
+        let text = render(&reports);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("Books\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+            "{text}"
+        );
+    }
+}
