@@ -192,10 +192,10 @@ mod tests {
                 "{format:?}: the rest is kept: {text}"
             );
         }
-        let table = render(&schema, &[b.clone()], Format::Table, true).unwrap();
+        let table = render(&schema, std::slice::from_ref(&b), Format::Table, true).unwrap();
         assert!(table.contains("q=\\u{1b}]0;pwned\\u{7}"), "{table}");
         // JSON escapes the JSON way: a reader gets the record back as it was.
-        let json = render(&schema, &[b.clone()], Format::Json, true).unwrap();
+        let json = render(&schema, std::slice::from_ref(&b), Format::Json, true).unwrap();
         let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(rows[0]["url"], "https://s/x?q=\u{1b}]0;pwned\u{7}\u{1b}[2J");
     }
@@ -203,7 +203,7 @@ mod tests {
     #[test]
     fn csv_into_a_pipe_keeps_the_data_exact() {
         let b = batch();
-        let csv = render(&b.schema(), &[b.clone()], Format::Csv, false).unwrap();
+        let csv = render(&b.schema(), std::slice::from_ref(&b), Format::Csv, false).unwrap();
         assert!(csv.contains("\u{1b}]0;pwned\u{7}"), "{csv:?}");
     }
 }

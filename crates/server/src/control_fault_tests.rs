@@ -146,14 +146,20 @@ async fn status_rate_and_transitions_answer_while_a_slow_flush_holds_a_stop() {
     assert_eq!(status.counters.in_flight, 0, "stopped means flushed");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_stop_that_outlasts_its_deadline_is_answered_and_the_run_still_collected() {
+/// A running controller whose sink hangs for an hour in the send in progress.
+async fn running_into_a_hung_sink() -> Controller {
     let sink = Faulty::default();
     let controller = classic(&sink);
     controller.start().await.unwrap();
     until("some events", || sink.received() >= 10).await;
     sink.hang_next.store(true, SeqCst);
     until("the sink to hang", || !sink.hang_next.load(SeqCst)).await;
+    controller
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_that_outlasts_its_deadline_is_answered_and_the_run_still_collected() {
+    let controller = running_into_a_hung_sink().await;
 
     let t = Instant::now();
     let deadline = controller.stop_deadline();
@@ -177,12 +183,7 @@ async fn a_stop_that_outlasts_its_deadline_is_answered_and_the_run_still_collect
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_is_bounded_when_a_run_hangs() {
-    let sink = Faulty::default();
-    let controller = classic(&sink);
-    controller.start().await.unwrap();
-    until("some events", || sink.received() >= 10).await;
-    sink.hang_next.store(true, SeqCst);
-    until("the sink to hang", || !sink.hang_next.load(SeqCst)).await;
+    let controller = running_into_a_hung_sink().await;
 
     let t = Instant::now();
     let counters = controller.shutdown().await;
