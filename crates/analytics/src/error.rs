@@ -19,6 +19,12 @@ pub enum AnalyticsError {
     /// The SQL does not parse or plan (unknown column, type mismatch, …).
     #[error("bad SQL: {message}")]
     Sql { message: String },
+    /// A read-only query was a statement that writes files or changes the session.
+    #[error(
+        "{statement}: queries are read-only here; this statement would write files or change \
+         the session (csgen query --allow-write runs it)"
+    )]
+    ReadOnly { statement: String },
     /// The query planned but failed while running (storage, a corrupt file, …).
     #[error("query over lake {path} failed: {message}")]
     Query { path: String, message: String },
@@ -39,7 +45,7 @@ impl AnalyticsError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Self::NotFound { .. } | Self::Sql { .. } | Self::Range(_)
+            Self::NotFound { .. } | Self::Sql { .. } | Self::ReadOnly { .. } | Self::Range(_)
         )
     }
 }

@@ -5,6 +5,7 @@
 //! - `verify`: the lake against the realistic model's ground-truth manifest.
 
 mod error;
+pub mod escape;
 pub mod lake;
 pub mod output;
 pub mod query;
@@ -14,6 +15,6 @@ pub mod verify;
 
 pub use error::AnalyticsError;
 pub use lake::{EventFile, Lake};
-pub use query::{QueryResult, QueryStats};
+pub use query::{Access, QueryResult, QueryStats};
 pub use range::TimeRange;
 pub use report::{Reports, reports};

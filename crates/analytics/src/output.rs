@@ -1,14 +1,23 @@
 //! A query result as text: an aligned table, CSV with a header, or JSON (an array of
-//! objects, one per row). Arrow's own writers do the formatting.
+//! objects, one per row). Arrow's own formatters and writers do the formatting.
+//!
+//! Strings come from records, so they can hold terminal escape sequences: the table
+//! (which is for reading) shows them escaped ([`crate::escape`]); JSON escapes them the
+//! JSON way, so the data is unchanged; CSV keeps the data exact for a file or a pipe,
+//! and escapes them when it goes to a terminal.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use comfy_table::{Cell, Table};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::csv::WriterBuilder;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::ArrayWriter;
-use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::escape::{for_terminal, json_for_terminal};
 
 /// How `csgen query` prints its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,11 +43,13 @@ impl FromStr for Format {
     }
 }
 
-/// `batches` (with `schema`, which also names the columns of an empty result) in `format`.
+/// `batches` (with `schema`, which also names the columns of an empty result) in
+/// `format`; `terminal` says whether the text goes to a terminal (see the module docs).
 pub fn render(
     schema: &SchemaRef,
     batches: &[RecordBatch],
     format: Format,
+    terminal: bool,
 ) -> Result<String, ArrowError> {
     let empty;
     let batches = if batches.is_empty() {
@@ -48,12 +59,16 @@ pub fn render(
         batches
     };
     match format {
-        Format::Table => Ok(format!("{}\n", pretty_format_batches(batches)?)),
+        Format::Table => Ok(format!("{}\n", table(schema, batches)?)),
         Format::Csv => {
             let mut out = Vec::new();
             let mut w = WriterBuilder::new().with_header(true).build(&mut out);
             for b in batches {
-                w.write(b)?;
+                if terminal {
+                    w.write(&escaped_strings(b)?)?;
+                } else {
+                    w.write(b)?;
+                }
             }
             drop(w);
             Ok(String::from_utf8_lossy(&out).into_owned())
@@ -69,8 +84,126 @@ pub fn render(
             Ok(if out.is_empty() {
                 "[]\n".to_owned()
             } else {
-                format!("{}\n", String::from_utf8_lossy(&out))
+                json_for_terminal(format!("{}\n", String::from_utf8_lossy(&out)))
             })
         }
+    }
+}
+
+/// An aligned table, as Arrow's pretty printer draws it, with every cell escaped.
+fn table(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Table, ArrowError> {
+    let mut table = Table::new();
+    // Arrow's pretty printer's style, so that output looks as it always did.
+    table.load_preset("||--+-++|    ++++++");
+    table.set_header(
+        schema
+            .fields()
+            .iter()
+            .map(|f| Cell::new(for_terminal(f.name()))),
+    );
+    let options = FormatOptions::default().with_display_error(true);
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            table.add_row(
+                formatters
+                    .iter()
+                    .map(|f| Cell::new(for_terminal(&f.value(row).to_string()))),
+            );
+        }
+    }
+    Ok(table)
+}
+
+/// `batch` with its string columns escaped for a terminal (as plain `Utf8`).
+fn escaped_strings(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let strings: Option<Vec<Option<String>>> = match column.data_type() {
+            DataType::Utf8 => Some(escape_all(column.as_string::<i32>().iter())),
+            DataType::LargeUtf8 => Some(escape_all(column.as_string::<i64>().iter())),
+            DataType::Utf8View => Some(escape_all(column.as_string_view().iter())),
+            _ => None,
+        };
+        match strings {
+            Some(values) => {
+                fields.push(Field::new(
+                    field.name(),
+                    DataType::Utf8,
+                    field.is_nullable(),
+                ));
+                columns.push(Arc::new(StringArray::from(values)) as ArrayRef);
+            }
+            None => {
+                fields.push(field.as_ref().clone());
+                columns.push(column.clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+fn escape_all<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<String>> {
+    values
+        .map(|v| v.map(|s| for_terminal(s).into_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Int64Array, StringViewArray};
+
+    use super::*;
+
+    fn batch() -> RecordBatch {
+        let url: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("https://s/x?q=\u{1b}]0;pwned\u{7}\u{1b}[2J"),
+            None,
+        ]));
+        let n: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        RecordBatch::try_from_iter([("url", url), ("n", n)]).unwrap()
+    }
+
+    fn has_raw_controls(text: &str) -> bool {
+        text.chars()
+            .any(|c| crate::escape::is_unsafe(c) && c != '\n')
+    }
+
+    #[test]
+    fn strings_from_records_reach_a_terminal_escaped() {
+        let b = batch();
+        let schema = b.schema();
+        for (format, terminal) in [
+            (Format::Table, true),
+            (Format::Table, false),
+            (Format::Csv, true),
+            (Format::Json, true),
+            (Format::Json, false),
+        ] {
+            let text = render(&schema, std::slice::from_ref(&b), format, terminal).unwrap();
+            assert!(!has_raw_controls(&text), "{format:?}: {text:?}");
+            assert!(
+                text.contains("pwned"),
+                "{format:?}: the rest is kept: {text}"
+            );
+        }
+        let table = render(&schema, std::slice::from_ref(&b), Format::Table, true).unwrap();
+        assert!(table.contains("q=\\u{1b}]0;pwned\\u{7}"), "{table}");
+        // JSON escapes the JSON way: a reader gets the record back as it was.
+        let json = render(&schema, std::slice::from_ref(&b), Format::Json, true).unwrap();
+        let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(rows[0]["url"], "https://s/x?q=\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    }
+
+    #[test]
+    fn csv_into_a_pipe_keeps_the_data_exact() {
+        let b = batch();
+        let csv = render(&b.schema(), std::slice::from_ref(&b), Format::Csv, false).unwrap();
+        assert!(csv.contains("\u{1b}]0;pwned\u{7}"), "{csv:?}");
     }
 }

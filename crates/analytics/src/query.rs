@@ -1,6 +1,11 @@
 //! Running one SQL query over the lake, and what it read: the files of the physical
 //! plan's scans, which is how a test (or `csgen query --stats`) shows that a filter on
 //! `dt`/`hour` pruned the listing.
+//!
+//! Queries are read-only unless the caller asks for [`Access::ReadWrite`]: DataFusion
+//! also runs `COPY … TO 'file'`, `CREATE EXTERNAL TABLE`, `INSERT` and `SET`, which
+//! write files anywhere the process may, or change the session. The plan is checked
+//! before anything runs (DataFusion runs DDL while planning).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,8 +15,9 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, collect};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SQLOptions, SessionContext};
 
 use crate::error::AnalyticsError;
 use crate::lake::{Lake, sql_err};
@@ -42,21 +48,34 @@ pub struct QueryStats {
     pub elapsed: Duration,
 }
 
-/// Runs `sql` over the whole lake.
-pub async fn run(lake: &Lake, sql: &str) -> Result<QueryResult, AnalyticsError> {
-    run_in(lake, lake.context(), sql).await
+/// What a query may do besides reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Queries only (`SELECT`, `WITH`, `EXPLAIN`, `SHOW`, `DESCRIBE`, …).
+    #[default]
+    ReadOnly,
+    /// Also statements that write files or change the session: `COPY … TO`,
+    /// `CREATE …`, `INSERT`, `DROP`, `SET`, ….
+    ReadWrite,
 }
 
-/// Runs `sql` in `ctx`, a session of `lake` (e.g. [`Lake::scoped`] to a time range).
-/// Errors while planning are the query's ([`AnalyticsError::Sql`]); errors while
-/// reading are the lake's ([`AnalyticsError::Query`]).
+/// Runs the read-only query `sql` over the whole lake.
+pub async fn run(lake: &Lake, sql: &str) -> Result<QueryResult, AnalyticsError> {
+    run_in(lake, lake.context(), sql, Access::ReadOnly).await
+}
+
+/// Runs `sql` in `ctx`, a session of `lake` (e.g. [`Lake::scoped`] to a time range),
+/// if `access` allows what it does ([`AnalyticsError::ReadOnly`] otherwise). Errors
+/// while planning are the query's ([`AnalyticsError::Sql`]); errors while reading are
+/// the lake's ([`AnalyticsError::Query`]).
 pub async fn run_in(
     lake: &Lake,
     ctx: &SessionContext,
     sql: &str,
+    access: Access,
 ) -> Result<QueryResult, AnalyticsError> {
     let started = Instant::now();
-    let frame = ctx.sql(sql).await.map_err(sql_err)?;
+    let frame = plan(ctx, sql, access).await?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let plan = frame
         .create_physical_plan()
@@ -81,6 +100,50 @@ pub async fn run_in(
             elapsed: started.elapsed(),
         },
     })
+}
+
+/// Plans `sql`, refusing what `access` does not allow before anything runs.
+pub(crate) async fn plan(
+    ctx: &SessionContext,
+    sql: &str,
+    access: Access,
+) -> Result<datafusion::dataframe::DataFrame, AnalyticsError> {
+    let plan = ctx
+        .state()
+        .create_logical_plan(sql)
+        .await
+        .map_err(sql_err)?;
+    if access == Access::ReadOnly {
+        if let Some(statement) = writes(&plan) {
+            return Err(AnalyticsError::ReadOnly { statement });
+        }
+        // And anything of the kind nested deeper, as DataFusion itself checks.
+        read_only()
+            .verify_plan(&plan)
+            .map_err(|e| AnalyticsError::ReadOnly {
+                statement: e.strip_backtrace(),
+            })?;
+    }
+    ctx.execute_logical_plan(plan).await.map_err(sql_err)
+}
+
+/// DataFusion's options for a session that may only read.
+pub(crate) fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+/// What `plan` would write or change, named for the user, if it is not a query.
+fn writes(plan: &LogicalPlan) -> Option<String> {
+    match plan {
+        LogicalPlan::Copy(_) => Some("COPY".to_owned()),
+        LogicalPlan::Dml(dml) => Some(dml.op.to_string()),
+        LogicalPlan::Ddl(ddl) => Some(ddl.name().to_owned()),
+        LogicalPlan::Statement(s) => Some(s.name().to_owned()),
+        _ => None,
+    }
 }
 
 /// The files every file scan in `plan` reads (a file split into byte ranges once).

@@ -210,9 +210,14 @@ pub struct DdlArgs {
     #[arg(long, value_parser = parse_lake)]
     pub lake: LakeSpec,
 
-    /// Table name.
-    #[arg(long, default_value = "events")]
-    pub table: String,
+    /// Table name: NAME or DATABASE.NAME (letters, digits, underscores).
+    #[arg(long, default_value = "events", value_parser = parse_table)]
+    pub table: csgen_pipeline::ddl::TableName,
+
+    /// First day of the partition projection (e.g. 2026-11-01). Default: the lake's
+    /// first dt= partition, which means reading the lake.
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,6 +237,11 @@ pub struct QueryArgs {
     /// read (a filter on dt/hour reads only those partitions' files).
     #[arg(long)]
     pub stats: bool,
+
+    /// Also run statements that write files or change the session (COPY ... TO, CREATE,
+    /// INSERT, SET). Without it the query is read-only.
+    #[arg(long)]
+    pub allow_write: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -327,6 +337,12 @@ pub struct ServeArgs {
     /// traffic profile). Default: the config's clicks-per-second.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
+
+    /// Also answer requests that name this host (repeatable). Without it, only the bind
+    /// address (and localhost for a loopback bind) is accepted in the Host header, which
+    /// keeps web pages from reading the API through DNS rebinding.
+    #[arg(long, value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -371,6 +387,15 @@ fn parse_alpha(s: &str) -> Result<f64, String> {
 
 fn parse_lake(s: &str) -> Result<LakeSpec, String> {
     s.strip_prefix("lake:").unwrap_or(s).parse()
+}
+
+fn parse_table(s: &str) -> Result<csgen_pipeline::ddl::TableName, String> {
+    s.parse()
+}
+
+fn parse_day(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date like 2026-11-01: {e}"))
 }
 
 fn parse_output(s: &str) -> Result<csgen_analytics::output::Format, String> {

@@ -41,7 +41,7 @@ impl Sink for Keep {
     }
 }
 
-fn realistic(backfill: Option<Duration>) -> (Controller<Keep>, Keep) {
+fn realistic(backfill: Option<Duration>) -> (Controller, Keep) {
     let model = RealisticModel::new(&RealisticConfig::defaults(), 5);
     let sink = Keep::default();
     let base = tokio::time::Instant::now();
@@ -72,11 +72,11 @@ async fn a_realistic_run_backfills_once_then_goes_live_and_restarts_where_it_sto
     let (controller, sink) = realistic(Some(Duration::from_secs(1800)));
     assert_eq!(controller.start().await, Ok(State::Running));
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let burst = controller.status().await.achieved_rate;
+    let burst = controller.status().run.achieved_rate;
     tokio::time::sleep(Duration::from_secs(99)).await;
-    controller.status().await;
+    controller.status();
     tokio::time::sleep(Duration::from_secs(20)).await;
-    let status = controller.status().await;
+    let status = controller.status().run;
     assert_eq!((status.state, status.model), (State::Running, "realistic"));
     assert!(status.counters.generated > 0);
     // Half an hour of backfill in the first second, then the morning's ~0.6 events/s.
@@ -88,7 +88,7 @@ async fn a_realistic_run_backfills_once_then_goes_live_and_restarts_where_it_sto
     );
     assert_eq!(controller.stop().await, Ok(State::Stopped));
     let first = std::mem::take(&mut *sink.delivered.lock().unwrap());
-    let c = controller.status().await.counters;
+    let c = controller.status().run.counters;
     assert_eq!(
         (c.delivered, c.in_flight),
         (c.generated, 0),
@@ -153,16 +153,16 @@ async fn live_events_are_emitted_when_the_clock_reaches_them() {
 async fn the_realistic_rate_is_reported_but_cannot_be_set() {
     let (controller, _) = realistic(None);
     let mean = RealisticConfig::defaults().store.clicks_per_second;
-    assert_eq!(controller.status().await.rate, mean);
+    assert_eq!(controller.status().run.rate, mean);
     assert_eq!(
-        controller.set_rate(100.0).await,
+        controller.set_rate(100.0),
         Err(TransitionError::RateIsModelled)
     );
     controller.start().await.unwrap();
     assert_eq!(
-        controller.set_rate(100.0).await,
+        controller.set_rate(100.0),
         Err(TransitionError::RateIsModelled)
     );
-    assert_eq!(controller.status().await.rate, mean);
+    assert_eq!(controller.status().run.rate, mean);
     controller.stop().await.unwrap();
 }

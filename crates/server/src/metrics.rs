@@ -6,11 +6,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-use crate::control::{State, Status};
+use crate::control::{RunStatus, State};
 
 /// Renders one scrape. A fresh registry per scrape keeps the counters' single source
 /// of truth in the sink's stats.
-pub(crate) fn render(status: &Status) -> String {
+pub(crate) fn render(status: &RunStatus) -> String {
     let mut registry = Registry::with_prefix("csgen");
     let c = &status.counters;
     for (name, help, value) in [

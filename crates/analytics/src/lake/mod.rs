@@ -203,10 +203,11 @@ impl Lake {
         Ok(ctx)
     }
 
-    /// Plans `sql` against the lake. Errors here are the query's ([`AnalyticsError::Sql`]);
-    /// running the returned frame reads the files.
+    /// Plans the read-only query `sql` against the lake. Errors here are the query's
+    /// ([`AnalyticsError::Sql`], [`AnalyticsError::ReadOnly`]); running the returned
+    /// frame reads the files.
     pub async fn sql(&self, sql: &str) -> Result<DataFrame, AnalyticsError> {
-        self.ctx.sql(sql).await.map_err(sql_err)
+        crate::query::plan(&self.ctx, sql, crate::query::Access::ReadOnly).await
     }
 
     /// The committed event files, sorted by path: what a query over everything reads.
@@ -249,6 +250,20 @@ impl Lake {
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
+    }
+
+    /// The first and last day (`dt=`) of the committed event files, if there are any.
+    pub async fn days(
+        &self,
+    ) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, AnalyticsError> {
+        let days = self.files().await?.into_iter().filter_map(|f| {
+            let dt = f.partition.strip_prefix("dt=")?.split('/').next()?;
+            dt.parse::<chrono::NaiveDate>().ok()
+        });
+        Ok(days.fold(None, |span, d| match span {
+            None => Some((d, d)),
+            Some((lo, hi)) => Some((d.min(lo), d.max(hi))),
+        }))
     }
 
     /// Wraps a running query's failure with the lake it read.

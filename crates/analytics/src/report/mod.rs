@@ -95,7 +95,8 @@ pub async fn reports_timed(
     let mut timings = Vec::with_capacity(REPORTS.len());
     let mut run = async |report: &Report| {
         let started = Instant::now();
-        let result = crate::query::run_in(lake, &ctx, report.sql).await?;
+        let result =
+            crate::query::run_in(lake, &ctx, report.sql, crate::query::Access::ReadOnly).await?;
         timings.push(Timing {
             name: report.name,
             elapsed: started.elapsed(),

@@ -1,9 +1,11 @@
 //! The reports as aligned text tables for the terminal (Markdown-compatible, so a
-//! report pastes into a README or an issue as it is).
+//! report pastes into a README or an issue as it is). Cells are escaped for the
+//! terminal: group names and the like come from records.
 
 use comfy_table::{CellAlignment, Table, presets};
 
 use super::{REPORTS, Reports};
+use crate::escape::for_terminal;
 
 /// Every report: a title line, then its table; reports are separated by a blank line.
 pub fn render(r: &Reports) -> String {
@@ -31,7 +33,7 @@ fn table(header: &[&str], left: usize, rows: Vec<Vec<String>>) -> Table {
     t.load_preset(presets::ASCII_MARKDOWN)
         .set_header(header.to_vec());
     for row in rows {
-        t.add_row(row);
+        t.add_row(row.iter().map(|cell| for_terminal(cell).into_owned()));
     }
     for i in left..header.len() {
         if let Some(c) = t.column_mut(i) {
@@ -182,4 +184,41 @@ fn funnel(r: &Reports) -> Table {
         "reached (any order)",
     ];
     table(&header, 2, rows.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rows::GroupRow;
+
+    #[test]
+    fn names_from_the_lake_reach_the_terminal_escaped() {
+        let reports = Reports {
+            range: Default::default(),
+            hourly: Vec::new(),
+            daily: Vec::new(),
+            groups: vec![GroupRow {
+                group_id: 1,
+                group_name: Some("Books\u{1b}]0;pwned\u{7}\u{1b}[2J".into()),
+                clicks: 1,
+                share: 1.0,
+                list_views: 1,
+                product_views: 0,
+                added_to_cart: 0,
+                users: 1,
+            }],
+            top_products: Vec::new(),
+            sessions: Vec::new(),
+            funnel: Vec::new(),
+        };
+        let text = render(&reports);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("Books\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"),
+            "{text}"
+        );
+    }
 }

@@ -88,7 +88,8 @@ fn partition_columns_are_typed_and_agree_with_event_time() {
         .await
         .unwrap();
         let text =
-            csgen_analytics::output::render(&r.schema, &r.batches, Default::default()).unwrap();
+            csgen_analytics::output::render(&r.schema, &r.batches, Default::default(), false)
+                .unwrap();
         assert!(text.contains("Date32") && text.contains("Int32"), "{text}");
     });
 }
@@ -196,9 +197,9 @@ fn results_render_as_table_csv_and_json() {
         let sql = "SELECT event_type, count(*) AS n FROM events \
                    WHERE dt = DATE '2026-11-02' AND hour = 3 GROUP BY 1 ORDER BY 1";
         let r = query::run(&lake, sql).await.unwrap();
-        let table = render(&r.schema, &r.batches, Format::Table).unwrap();
-        let csv = render(&r.schema, &r.batches, Format::Csv).unwrap();
-        let json = render(&r.schema, &r.batches, Format::Json).unwrap();
+        let table = render(&r.schema, &r.batches, Format::Table, false).unwrap();
+        let csv = render(&r.schema, &r.batches, Format::Csv, false).unwrap();
+        let json = render(&r.schema, &r.batches, Format::Json, false).unwrap();
         insta::assert_snapshot!("hour_3_table", table);
         insta::assert_snapshot!("hour_3_csv", csv);
         insta::assert_snapshot!("hour_3_json", json);
@@ -207,12 +208,58 @@ fn results_render_as_table_csv_and_json() {
             .unwrap();
         assert!(none.batches.iter().all(|b| b.num_rows() == 0));
         assert_eq!(
-            render(&none.schema, &none.batches, Format::Json).unwrap(),
+            render(&none.schema, &none.batches, Format::Json, false).unwrap(),
             "[]\n"
         );
         assert_eq!(
-            render(&none.schema, &none.batches, Format::Csv).unwrap(),
+            render(&none.schema, &none.batches, Format::Csv, false).unwrap(),
             "event_type\n"
         );
+    });
+}
+
+#[test]
+fn queries_cannot_write_unless_allowed() {
+    use csgen_analytics::Access;
+    rt().block_on(async {
+        let lake = Lake::open(lake().to_str().unwrap()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("w.csv");
+        let copy = format!(
+            "COPY (SELECT 'x' AS a) TO '{}' STORED AS CSV",
+            out.display()
+        );
+        let table = dir.path().join("t");
+        std::fs::create_dir(&table).unwrap();
+        for sql in [
+            copy.clone(),
+            format!(
+                "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}'",
+                table.display()
+            ),
+            "CREATE TABLE m AS SELECT 1 AS a".to_owned(),
+            "INSERT INTO events SELECT * FROM events LIMIT 1".to_owned(),
+            "SET datafusion.execution.batch_size = 1".to_owned(),
+            "DROP TABLE events".to_owned(),
+        ] {
+            let e = query::run(&lake, &sql).await.unwrap_err();
+            assert!(
+                matches!(e, AnalyticsError::ReadOnly { .. }) && e.is_usage(),
+                "{sql}: {e}"
+            );
+            assert!(e.to_string().contains("--allow-write"), "{e}");
+        }
+        assert!(!out.exists(), "the refused COPY wrote nothing");
+        query::run(&lake, "SELECT count(*) FROM events")
+            .await
+            .unwrap();
+        query::run(&lake, "EXPLAIN SELECT count(*) FROM events")
+            .await
+            .unwrap();
+
+        query::run_in(&lake, lake.context(), &copy, Access::ReadWrite)
+            .await
+            .unwrap();
+        assert!(out.exists(), "allowed, the COPY writes");
     });
 }

@@ -1,8 +1,30 @@
-//! `csgen ddl`: the Glue/Athena table for a lake.
+//! `csgen ddl`: the Glue/Athena table for a lake, its partition projection over the
+//! days the lake holds (or from `--since`).
 
+use anyhow::Context as _;
+use csgen_analytics::Lake;
+use csgen_pipeline::ddl::{Days, create_table};
+
+use super::runtime;
 use crate::args::DdlArgs;
 
 pub fn run(a: DdlArgs) -> anyhow::Result<()> {
-    print!("{}", csgen_pipeline::ddl::create_table(&a.lake, &a.table));
+    let days = match a.since {
+        Some(first) => Days::since(first),
+        None => runtime()?
+            .block_on(lake_days(&a.lake))
+            .context("reading the lake's first day for the partition projection (--since DATE gives it without reading the lake)")?,
+    };
+    print!("{}", create_table(&a.lake, &a.table, days)?);
     Ok(())
+}
+
+/// The days the lake's partitions span, as of today (UTC).
+async fn lake_days(spec: &csgen_pipeline::LakeSpec) -> anyhow::Result<Days> {
+    let lake = Lake::open_spec(spec).await?;
+    let (first, last) = lake
+        .days()
+        .await?
+        .context("the lake has no dt= partitions")?;
+    Ok(Days::spanning(first, last, chrono::Utc::now().date_naive()))
 }

@@ -63,6 +63,19 @@ pub fn counts(s: &csgen_sinks::StatsSnapshot) -> String {
     text
 }
 
+/// An error naming how many records were not delivered, if any were not.
+pub fn all_delivered(s: &csgen_sinks::StatsSnapshot) -> anyhow::Result<()> {
+    if s.failed > 0 || s.in_flight > 0 {
+        anyhow::bail!(
+            "{} records were not delivered ({} failed, {} still in flight at exit)",
+            s.failed + s.in_flight,
+            s.failed,
+            s.in_flight
+        );
+    }
+    Ok(())
+}
+
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,8 +1,8 @@
 //! `csgen query`: SQL over the lake, printed as a table, CSV or JSON.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
-use csgen_analytics::{Lake, output, query};
+use csgen_analytics::{Access, Lake, output, query};
 
 use super::runtime;
 use crate::args::QueryArgs;
@@ -10,9 +10,15 @@ use crate::args::QueryArgs;
 pub fn run(a: QueryArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async move {
         let lake = Lake::open_spec(&a.lake).await?;
-        let result = query::run(&lake, &a.sql).await?;
-        let text = output::render(&result.schema, &result.batches, a.format)?;
-        std::io::stdout().lock().write_all(text.as_bytes())?;
+        let access = if a.allow_write {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        let result = query::run_in(&lake, lake.context(), &a.sql, access).await?;
+        let mut out = std::io::stdout().lock();
+        let text = output::render(&result.schema, &result.batches, a.format, out.is_terminal())?;
+        out.write_all(text.as_bytes())?;
         if a.stats {
             let in_lake = lake.files().await?.len();
             eprintln!("csgen: {}", stats_line(&result, in_lake));

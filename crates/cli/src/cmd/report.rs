@@ -22,8 +22,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         let lake = Lake::open_spec(&spec).await?;
         let (reports, timings) = report::reports_timed(&lake, Some(range)).await?;
         if a.json {
-            serde_json::to_writer_pretty(&mut out, &reports)?;
-            writeln!(out)?;
+            let json = serde_json::to_string_pretty(&reports)?;
+            writeln!(out, "{}", csgen_analytics::escape::json_for_terminal(json))?;
         } else {
             out.write_all(text::render(&reports).as_bytes())?;
         }

@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::Context;
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Encoder, ModelConfig, StoreConfig};
-use csgen_server::{AppState, Controller, Token, Workload, app, system_clock};
+use csgen_server::{AppState, Controller, ServeOptions, Token, Workload, app, system_clock};
 use csgen_sinks::SinkSpec;
 use csgen_sinks::stdout::StdoutSpec;
 
-use super::{counts, generator, runtime, seed, shutdown_signal};
+use super::{all_delivered, counts, generator, runtime, seed, shutdown_signal};
 use crate::UsageError;
 use crate::args::ServeArgs;
 
@@ -56,7 +56,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
 
     runtime()?.block_on(async move {
         let (sink, reports) = crate::sink::open(&spec, &cx).await?;
-        let listener = tokio::net::TcpListener::bind(a.bind)
+        let listener = csgen_server::bind(a.bind)
             .await
             .with_context(|| format!("cannot listen on {}", a.bind))?;
         let address = listener.local_addr()?;
@@ -77,13 +77,17 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         }
         tracing::info!(%address, model, rate, seed, sink = %spec, "csgen control server listening (stopped)");
         eprintln!("csgen: listening on http://{address} (stopped; POST /start to generate)");
-        csgen_server::serve(listener, app(state), shutdown_signal()).await?;
+        let options = ServeOptions {
+            allowed_hosts: a.allow_host.clone(),
+            ..ServeOptions::default()
+        };
+        csgen_server::serve(listener, app(state), options, shutdown_signal()).await?;
 
         let stats = tokio::time::timeout(a.stream.flush_timeout + Duration::from_secs(1), controller.shutdown())
             .await
             .unwrap_or_else(|_| controller.stats().snapshot());
         eprintln!("csgen: {}", counts(&stats));
-        Ok(())
+        all_delivered(&stats)
     })
 }
 

@@ -178,3 +178,106 @@ fn bad_sql_and_bad_paths_are_usage_errors_and_an_empty_lake_a_failure() {
     let o = run(&["query", "--lake", lake_arg(), "--format", "xml", "SELECT 1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn query_is_read_only_unless_writes_are_allowed() {
+    let dir = TempDir::new("query-writes");
+    let out = dir.path("w.csv");
+    let copy = format!(
+        "COPY (SELECT 'x' AS a) TO '{}' STORED AS CSV",
+        out.display()
+    );
+    let o = run(&["query", "--lake", lake_arg(), &copy]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("COPY") && stderr(&o).contains("--allow-write"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "nothing was written");
+
+    let o = run(&["query", "--lake", lake_arg(), "--allow-write", &copy]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "a\nx\n");
+}
+
+#[test]
+fn control_characters_from_records_reach_the_terminal_escaped() {
+    let dir = TempDir::new("hostile-strings");
+    let raw = dir.path("raw.jsonl");
+    let hostile = "https://r.example/\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m";
+    let record = serde_json::json!({
+        "event_id": "e1",
+        "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "url": "https://webstore.demo.com/api/group/1?userid=7",
+        "user_id": 7,
+        "referrer": hostile,
+    });
+    std::fs::write(&raw, format!("{record}\n")).unwrap();
+    let lake = dir.path("lake");
+    let o = crate::support::enrich_file(&raw, &lake);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lake = lake.to_str().unwrap();
+    let sql = "SELECT referrer FROM events";
+
+    let table = stdout(&run(&["query", "--lake", lake, sql]));
+    assert!(
+        !table.chars().any(|c| c.is_control() && c != '\n'),
+        "{table:?}"
+    );
+    assert!(
+        table.contains(r"/\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m"),
+        "{table}"
+    );
+
+    // JSON escapes the JSON way: the data is unchanged for a reader.
+    let json = stdout(&run(&["query", "--lake", lake, "--format", "json", sql]));
+    assert!(
+        !json.chars().any(|c| c.is_control() && c != '\n'),
+        "{json:?}"
+    );
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows[0]["referrer"], hostile);
+
+    // CSV into a pipe (not a terminal) keeps the data exact.
+    let csv = stdout(&run(&["query", "--lake", lake, "--format", "csv", sql]));
+    assert!(csv.contains(hostile), "{csv:?}");
+}
+
+#[test]
+fn ddl_projects_the_days_the_lake_holds_and_refuses_unsafe_names() {
+    let o = run(&["ddl", "--lake", lake_arg()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("'projection.dt.range' = '2026-11-02,NOW+1DAYS'"),
+        "the lake's first day, not 2020: {text}"
+    );
+
+    let o = run(&[
+        "ddl",
+        "--lake",
+        lake_arg(),
+        "--table",
+        "events` (x int) LOCATION 's3://elsewhere/'; --",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("letters, digits or underscores"),
+        "{}",
+        stderr(&o)
+    );
+
+    let empty = TempDir::new("ddl-empty-lake");
+    let o = run(&["ddl", "--lake", empty.0.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--since"), "{}", stderr(&o));
+    let o = run(&[
+        "ddl",
+        "--lake",
+        empty.0.to_str().unwrap(),
+        "--since",
+        "2026-11-01",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -1,12 +1,14 @@
 //! End-to-end tests of the `csgen` binary: real processes, real sockets on 127.0.0.1.
 
 mod analytics;
+mod control;
 mod dashboard;
 mod demo;
 mod deploy;
 mod endpoints;
 mod generate;
 mod indexed_job;
+mod openapi;
 mod pipeline;
 mod serve;
 mod support;

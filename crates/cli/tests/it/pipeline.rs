@@ -218,7 +218,13 @@ fn a_flush_cut_off_by_its_deadline_never_counts_lost_events_as_delivered() {
 #[test]
 fn ddl_names_the_table_and_the_partitions() {
     let o = csgen()
-        .args(["ddl", "--lake", "s3://bucket/clicks"])
+        .args([
+            "ddl",
+            "--lake",
+            "s3://bucket/clicks",
+            "--since",
+            "2026-11-01",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -228,4 +234,5 @@ fn ddl_names_the_table_and_the_partitions() {
         "{text}"
     );
     assert!(text.contains("dt") && text.contains("hour"));
+    assert!(text.contains("'2026-11-01,NOW+1DAYS'"), "{text}");
 }

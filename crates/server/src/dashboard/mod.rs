@@ -5,30 +5,36 @@
 //! works from 127.0.0.1 with no network. The page polls two JSON routes:
 //!
 //! - `GET /api/status`: the controller's status (as `/status`, read-only, so no
-//!   token, like `/metrics`), plus the report source's store counters;
+//!   token, like `/metrics`, and without the last error, which can hold account ids
+//!   and paths), plus the report source's store counters;
 //! - `GET /api/reports`: the standard reports from the injected [`ReportSource`],
-//!   cached by [`ReportCache`]; 404 when the run has no store to report on.
+//!   cached by [`ReportCache`]; 404 when the run has no store to report on; 503 past
+//!   [`crate::Limits::reports`] requests in progress.
 
 mod reports;
 #[cfg(test)]
 mod tests;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use csgen_sinks::Sink;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use reports::{ReportCache, ReportError, ReportFuture, ReportSource};
 
-use crate::{AppError, AppState, Status};
+use crate::error::ErrorBody;
+use crate::{AppError, AppState, RunStatus};
 
-/// The dashboard's routes, merged into [`crate::app`].
-pub(crate) fn routes<S: Sink + 'static>() -> Router<AppState<S>> {
-    Router::new()
-        .route("/dashboard", get(|| asset(HTML, INDEX)))
+/// The dashboard's routes, merged into [`crate::app`]. The page and the JSON it reads
+/// are described in the OpenAPI document; the page's own files are not API.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
         .route("/dashboard/app.js", get(|| asset(JS, APP_JS)))
         .route("/dashboard/app.css", get(|| asset(CSS, APP_CSS)))
         .route("/dashboard/chart.umd.min.js", get(|| asset(JS, CHART_JS)))
@@ -36,8 +42,8 @@ pub(crate) fn routes<S: Sink + 'static>() -> Router<AppState<S>> {
             "/dashboard/chart.js-LICENSE.md",
             get(|| asset(TEXT, CHART_LICENSE)),
         )
-        .route("/api/status", get(live::<S>))
-        .route("/api/reports", get(reports::<S>))
+        .routes(routes!(live))
+        .routes(routes!(reports))
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -64,33 +70,71 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
+/// The dashboard: live counters and report charts.
+#[utoipa::path(get, path = "/dashboard", tag = "dashboard",
+    responses((status = 200, description = "The page", body = String, content_type = "text/html")))]
+async fn page() -> Response {
+    asset(HTML, INDEX).await
+}
+
 /// `/api/status`: what the counters on the page show.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Live {
     #[serde(flatten)]
-    status: Status,
+    status: RunStatus,
     /// The report source's store (`lake:…`), or null when there are no reports.
     store: Option<String>,
-    /// The store's own counters (events and files committed, …).
+    /// The store's own counters (events and files committed, …), or null.
+    #[schema(value_type = Option<Object>)]
     store_counters: Option<serde_json::Value>,
 }
 
-async fn live<S: Sink + 'static>(State(state): State<AppState<S>>) -> Json<Live> {
+/// The run's status without a token (read-only, like `/metrics`; no error texts),
+/// and the lake writer's counters.
+#[utoipa::path(get, path = "/api/status", tag = "dashboard",
+    responses((status = 200, description = "The status", body = Live)))]
+async fn live(State(state): State<AppState>) -> Json<Live> {
     let source = state.reports.as_ref().map(|c| c.source());
     Json(Live {
-        status: state.controller.status().await,
+        status: state.controller.status().run,
         store: source.map(|s| s.describe()),
         store_counters: source.and_then(|s| s.counters()),
     })
 }
 
-async fn reports<S: Sink + 'static>(
-    State(state): State<AppState<S>>,
-) -> Result<Response, AppError> {
+/// `/api/reports`: the standard reports, as `csgen report --json` prints them.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the JSON that ReportCache writes
+struct ReportsAnswer {
+    /// The store, e.g. `lake:./lake`.
+    source: String,
+    /// How long computing them took.
+    elapsed_ms: f64,
+    #[schema(value_type = Object)]
+    reports: serde_json::Value,
+}
+
+/// The standard reports over the run's lake, computed at most once per few seconds.
+#[utoipa::path(get, path = "/api/reports", tag = "dashboard",
+    responses(
+        (status = 200, description = "The reports", body = ReportsAnswer),
+        (status = 404, description = "The run writes no lake", body = ErrorBody),
+        (status = 503, description = "The reports failed, or too many requests for them \
+            are in progress", body = ErrorBody),
+    ))]
+async fn reports(State(state): State<AppState>) -> Result<Response, AppError> {
     let cache = state.reports.as_ref().ok_or_else(|| {
         AppError(
             StatusCode::NOT_FOUND,
             "no reports: this run writes to no lake (start csgen with --sink lake:PATH)".into(),
+        )
+    })?;
+    // Bounded: each waiting request holds a connection and, behind the cache's lock,
+    // a place in line for a computation that may take seconds.
+    let _permit = state.reports_in_progress.try_acquire().map_err(|_| {
+        AppError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many /api/reports requests in progress; retry in a few seconds".into(),
         )
     })?;
     let body = cache.get().await.map_err(|e| {

@@ -6,13 +6,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use csgen_model::{Encoder, Format, Generator, Shard, StoreConfig};
-use csgen_sinks::FileSink;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::{ReportFuture, ReportSource};
-use crate::{AppState, Controller, Token, app};
+use crate::test_support::{classic, dev_null};
+use crate::{AppState, Token, app};
 
 struct Fixed;
 
@@ -31,22 +30,7 @@ impl ReportSource for Fixed {
 }
 
 async fn router(reports: Option<Arc<dyn ReportSource>>) -> Router {
-    let config = StoreConfig::defaults();
-    let sink = FileSink::open(std::path::Path::new("/dev/null"))
-        .await
-        .unwrap();
-    let controller = Controller::new(
-        crate::Workload::Classic {
-            generator: Arc::new(Generator::new(&config, 1)),
-            encoder: Encoder::new(Format::Url, &config.store_url),
-            rate: 50.0,
-        },
-        sink,
-        Shard::ALL,
-        Duration::from_secs(5),
-        Arc::new(|| 0),
-    );
-    let state = AppState::new(Arc::new(controller), Token::from_plain("t"));
+    let state = AppState::new(Arc::new(dev_null().await), Token::from_plain("t"));
     app(match reports {
         Some(source) => state.with_reports(source),
         None => state,
@@ -124,4 +108,126 @@ async fn reports_and_store_counters_come_from_the_source() {
     assert_eq!(v["source"], "lake:/tmp/lake");
     assert_eq!(v["reports"]["groups"][0][1], 3);
     assert!(v["elapsed_ms"].is_number());
+}
+
+/// Refuses every batch with an error that names an account, as an AWS error would.
+#[derive(Default)]
+struct Refusing(Arc<csgen_sinks::SinkStats>);
+
+#[async_trait::async_trait]
+impl csgen_sinks::Sink for Refusing {
+    async fn send(&mut self, batch: csgen_model::Batch) -> Result<(), csgen_sinks::SinkError> {
+        self.0.add_failed(batch.clicks.len() as u64);
+        Err(csgen_sinks::SinkError::Fatal {
+            target: "kinesis:clicks".into(),
+            source: "AccessDenied for arn:aws:iam::123456789012:user/ci".into(),
+        })
+    }
+    async fn flush(&mut self) -> Result<(), csgen_sinks::SinkError> {
+        Ok(())
+    }
+    fn stats(&self) -> &Arc<csgen_sinks::SinkStats> {
+        &self.0
+    }
+    fn describe(&self) -> String {
+        "kinesis:clicks".into()
+    }
+}
+
+#[tokio::test]
+async fn the_last_error_is_for_the_token_holder_only() {
+    let controller = Arc::new(classic(Refusing::default(), 1000.0, Duration::from_secs(5)));
+    let app = app(AppState::new(controller.clone(), Token::from_plain("t")));
+    controller.start().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while controller.status().run.state != crate::RunState::Stopped {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failed run ends"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, _, status) = get(&app, "/status?token=t").await;
+    assert!(status.contains("123456789012"), "{status}");
+    for open in ["/api/status", "/metrics"] {
+        let (code, _, body) = get(&app, open).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(
+            !body.contains("123456789012") && !body.contains("last_error"),
+            "{open}: {body}"
+        );
+    }
+}
+
+/// Panics while computing, as a bug in the reports would.
+struct Panicking;
+
+impl ReportSource for Panicking {
+    fn reports(&self) -> ReportFuture<'_> {
+        Box::pin(async { panic!("a bug in the reports") })
+    }
+
+    fn describe(&self) -> String {
+        "lake:/tmp/lake".into()
+    }
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_answers_500_and_the_server_goes_on() {
+    let app = router(Some(Arc::new(Panicking))).await;
+    for _ in 0..2 {
+        let (code, kind, body) = get(&app, "/api/reports").await;
+        assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(kind, "application/json");
+        assert!(
+            body.contains("internal error") && !body.contains("a bug"),
+            "the panic is logged, not shown: {body}"
+        );
+    }
+    assert_eq!(get(&app, "/api/status").await.0, StatusCode::OK);
+}
+
+/// Computes only when released, so that requests pile up.
+struct Gated(tokio::sync::Semaphore);
+
+impl ReportSource for Gated {
+    fn reports(&self) -> ReportFuture<'_> {
+        Box::pin(async {
+            let _go = self.0.acquire().await?;
+            Ok(serde_json::json!({}))
+        })
+    }
+
+    fn describe(&self) -> String {
+        "lake:/tmp/lake".into()
+    }
+}
+
+#[tokio::test]
+async fn report_requests_beyond_the_limit_are_refused_at_once() {
+    let source = Arc::new(Gated(tokio::sync::Semaphore::new(0)));
+    let controller = dev_null().await;
+    let app = app(AppState::new(Arc::new(controller), Token::from_plain("t"))
+        .with_reports(source.clone())
+        .with_report_limit(3));
+    let waiting: Vec<_> = (0..3)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { get(&app, "/api/reports").await.0 })
+        })
+        .collect();
+    // On this single-threaded runtime, a few yields let the three run until they
+    // wait: one on the gate, two for the cache's computation.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let (code, _, body) = tokio::time::timeout(Duration::from_secs(10), get(&app, "/api/reports"))
+        .await
+        .expect("a fourth request is answered at once, not queued");
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("too many /api/reports requests"), "{body}");
+    source.0.add_permits(3);
+    for w in waiting {
+        assert_eq!(w.await.unwrap(), StatusCode::OK);
+    }
 }
