@@ -16,6 +16,7 @@ pub mod realistic;
 pub mod record;
 pub mod schedule;
 pub mod shard;
+pub mod validate;
 
 pub use click::{Click, Generator};
 pub use config::{Group, IdRange, Loaded, StoreConfig};
