@@ -116,7 +116,10 @@ mod tests {
 
     #[test]
     fn store_urls() {
-        assert_eq!(store_url("https://a.example/").as_deref(), Ok("https://a.example"));
+        assert_eq!(
+            store_url("https://a.example/").as_deref(),
+            Ok("https://a.example")
+        );
         for bad in ["ftp://a", "https://a?x=1", "https://a#top", "nope"] {
             assert!(store_url(bad).is_err(), "{bad}");
         }

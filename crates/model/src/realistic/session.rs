@@ -6,6 +6,13 @@
 //! pages or a session longer than `max_duration_s` also end it. Product views after a
 //! group list stay in that group; after a product view they stay with probability
 //! `stay_in_group`, else pick a group by `product_share`.
+//!
+//! The walk keeps the session's cart (the distinct products added, in order): with an
+//! empty cart, `checkout` and `remove_from_cart` are not possible, so their shares go
+//! to the row's other targets in proportion (the same uniform draw picks from the row
+//! without them). A removal takes the line that a hash of its event key picks. The
+//! units and prices of the cart are not tracked here: they are pure functions of event
+//! keys and products, recomputed on demand by a replay ([`super::cart`]).
 
 use rand::RngExt;
 use rand::distr::Distribution;
@@ -23,7 +30,13 @@ use crate::shard::Shard;
 #[derive(Debug, Clone)]
 pub(crate) struct SessionModel {
     session_seed: u64,
-    funnel: [Vec<f64>; 7],
+    /// Seed of the hashes that pick quantities and removed lines.
+    pub cart_seed: u64,
+    funnel: [Vec<f64>; 8],
+    /// The rows an empty cart follows: no checkout, no removal.
+    funnel_empty_cart: [Vec<f64>; 8],
+    /// Cumulative shares of adding 1, 2, … units.
+    pub quantity: Vec<f64>,
     think: LogNormal<f64>,
     gap_ms: f64,
     max_pages: u8,
@@ -45,9 +58,20 @@ impl SessionModel {
         let mut campaigns = cumulative(c.campaigns.iter().map(|c| c.share));
         campaigns.push(1.0_f64.max(campaigns.last().copied().unwrap_or(0.0)));
         let s = &c.session;
+        let empty_cart = c.funnel.map(|mut row| {
+            row[Page::Checkout as usize - 1] = 0.0;
+            row[Page::RemoveFromCart as usize - 1] = 0.0;
+            if row.iter().sum::<f64>() <= 0.0 {
+                row[EXIT] = 1.0;
+            }
+            cumulative(row)
+        });
         Self {
             session_seed: 0,
+            cart_seed: 0,
             funnel: c.funnel.map(cumulative),
+            funnel_empty_cart: empty_cart,
+            quantity: cumulative(c.cart.quantity.iter().copied()),
             think: LogNormal::new(s.think_median_ms.ln(), s.think_sigma).expect("validated sigma"),
             gap_ms: s.gap_ms,
             max_pages: s.max_pages,
@@ -63,6 +87,7 @@ impl SessionModel {
 
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.session_seed = mix64(seed ^ 0x7365_7373_696f_6e73);
+        self.cart_seed = mix64(seed ^ 0x6361_7274_6361_7274);
         self
     }
 
@@ -86,6 +111,11 @@ impl SessionModel {
 impl RealisticModel {
     /// Appends the records of session `k` of `slot` to `out`, if `shard` owns its customer.
     pub(crate) fn session(&self, slot: i64, k: u64, shard: Shard, out: &mut Vec<Event>) {
+        self.walk(slot, k, shard, u8::MAX, out);
+    }
+
+    /// The walk of session `k` of `slot`, up to the event of index `last`.
+    pub(crate) fn walk(&self, slot: i64, k: u64, shard: Shard, last: u8, out: &mut Vec<Event>) {
         let m = &self.sessions;
         let skey = ((slot as u64) << 28) | k;
         let mut rng = event_rng(m.session_seed, skey);
@@ -109,6 +139,9 @@ impl RealisticModel {
             campaign as u8 + 1
         };
         let mut index = 0u8;
+        // Distinct (group, product) in the cart, in the order they were added.
+        let mut cart: Vec<(u32, u64)> = Vec::new();
+        let mut removed = (0u32, None);
         loop {
             let mut event = Event {
                 arrival_ms: ts,
@@ -118,16 +151,16 @@ impl RealisticModel {
                 page,
                 fault: Fault::None,
                 referrer: if index == 0 { referrer } else { 0 },
-                campaign: if index == 0 { campaign } else { 0 },
-                group: if matches!(page, Page::GroupList | Page::Product | Page::AddToCart) {
-                    group
-                } else {
-                    0
+                campaign,
+                group: match page {
+                    Page::GroupList | Page::Product | Page::AddToCart => group,
+                    Page::RemoveFromCart => removed.0,
+                    _ => 0,
                 },
-                product: if matches!(page, Page::Product | Page::AddToCart) {
-                    product
-                } else {
-                    None
+                product: match page {
+                    Page::Product | Page::AddToCart => product,
+                    Page::RemoveFromCart => removed.1,
+                    _ => None,
                 },
             };
             let (fault, delay, copy) = m.faults.draw(&mut rng);
@@ -142,11 +175,28 @@ impl RealisticModel {
                 });
             }
 
-            index += 1;
-            if index >= m.max_pages {
+            match page {
+                Page::AddToCart => {
+                    if let Some(p) = product
+                        && !cart.iter().any(|line| line.1 == p)
+                    {
+                        cart.push((group, p));
+                    }
+                }
+                Page::Purchase => cart.clear(),
+                _ => {}
+            }
+
+            if index >= last.min(m.max_pages - 1) {
                 break;
             }
-            let target = pick(&m.funnel[page as usize], rng.random());
+            index += 1;
+            let row = if cart.is_empty() {
+                &m.funnel_empty_cart[page as usize]
+            } else {
+                &m.funnel[page as usize]
+            };
+            let target = pick(row, rng.random());
             if target == EXIT {
                 break;
             }
@@ -173,6 +223,13 @@ impl RealisticModel {
                         group = m.product_groups.sample(&mut rng) as u32 + 1;
                     }
                     product = Some(self.products[group as usize - 1].sample(&mut rng));
+                }
+                Page::RemoveFromCart => {
+                    // Not reached with an empty cart (its rows exclude it).
+                    let key = (skey << 8) | u64::from(index);
+                    let at = super::cart::pick_line(m.cart_seed, key, cart.len());
+                    let (g, p) = cart.remove(at);
+                    removed = (g, Some(p));
                 }
                 _ => {}
             }

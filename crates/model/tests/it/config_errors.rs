@@ -255,11 +255,21 @@ fn a_placeholder_stream_name_is_refused_with_key_and_line() {
     let p = assert_located(&text, key, "is not a Kinesis stream name");
     assert!(p.message.contains("1 to 128 letters, digits"), "{p}");
     assert!(p.message.contains("placeholder"), "{p}");
-    assert_located(&edited(&[(key, Some("a b"))]), key, "is not a Kinesis stream name");
+    assert_located(
+        &edited(&[(key, Some("a b"))]),
+        key,
+        "is not a Kinesis stream name",
+    );
     // Empty means not set, as before; AWS's characters are accepted.
-    assert_eq!(load(&edited(&[(key, Some(""))])).config.kinesis_stream, None);
+    assert_eq!(
+        load(&edited(&[(key, Some(""))])).config.kinesis_stream,
+        None
+    );
     let ok = load(&edited(&[(key, Some("clicks_v2.prod-1"))]));
-    assert_eq!(ok.config.kinesis_stream.as_deref(), Some("clicks_v2.prod-1"));
+    assert_eq!(
+        ok.config.kinesis_stream.as_deref(),
+        Some("clicks_v2.prod-1")
+    );
 }
 
 #[test]

@@ -90,3 +90,72 @@ late = 1.5
 "#
     ));
 }
+
+#[test]
+fn catalog_cart_and_stream_errors_name_key_and_line() {
+    insta::assert_snapshot!(errors(
+        r#"
+[store]
+kinesis_stream = "<PROVIDE-YOUR-KINESIS-STREAM-NAME-HERE>"
+
+[catalog]
+currency = "usd"
+
+[[groups]]
+name = "A"
+products = [1, 100]
+list_share = 0.5
+product_share = 0.5
+categories = []
+formats = ["Big\u0007"]
+price = { median = 0, sigma = 2.0, step = 0.5, ending = 0.999 }
+
+[[groups]]
+name = "B"
+products = [50, 20000000]
+list_share = 0.5
+product_share = 0.5
+price = { median = 10, step = 1.0, ending = 1.0 }
+
+[cart]
+quantity = [0.5, 0.6]
+
+[customers]
+signups = ["2026-01-01", "2025-13-01"]
+
+[funnel]
+checkout = { remove_from_cart = 0.5, purchase = 0.25, exit = 0.25 }
+"#
+    ));
+    insta::assert_snapshot!(errors(
+        "[customers]\nsignups = [\"2026-01-01\", \"2025-01-01\"]\n[cart]\nquantity = []\n"
+    ));
+}
+
+/// Issue 15: a customer's country is one byte, and the 257th country and beyond were
+/// silently folded into others.
+#[test]
+fn more_than_256_countries_are_refused_not_truncated() {
+    let codes: Vec<String> = (b'A'..=b'Z')
+        .flat_map(|a| (b'A'..=b'Z').map(move |b| String::from_utf8(vec![a, b]).unwrap()))
+        .collect();
+    let table = |n: usize| {
+        let share = 1.0 / n as f64;
+        let entries: Vec<String> = codes[..n]
+            .iter()
+            .map(|c| format!("{c} = {share}"))
+            .collect();
+        format!(
+            "[customers]\nids = [1, 100000]\ncountries = {{ {} }}\n",
+            entries.join(", ")
+        )
+    };
+    let ok = RealisticConfig::from_toml(&table(256)).unwrap();
+    assert_eq!(ok.customers.countries.len(), 256);
+    let err = RealisticConfig::from_toml(&table(257)).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!(p.key.as_deref(), Some("customers.countries"));
+    assert_eq!(p.line, Some(3));
+    assert_eq!(p.message, "has 257 countries, at most 256 are allowed");
+}
