@@ -156,6 +156,25 @@ impl RealisticConfig {
         }
     }
 
+    /// Where a shopper on `page` goes next, in [`TARGETS`] order: the page's `[funnel]`
+    /// row, except that an empty cart cannot lead to checkout or remove_from_cart, so
+    /// their shares go to the row's other targets in proportion (to exit when there
+    /// is no other). Sums to 1. The walk draws from exactly these shares.
+    pub fn next_page_shares(&self, page: Page, cart_empty: bool) -> [f64; TARGETS.len()] {
+        let mut row = self.funnel[page as usize];
+        if cart_empty {
+            row[Page::Checkout as usize - 1] = 0.0;
+            row[Page::RemoveFromCart as usize - 1] = 0.0;
+        }
+        let sum: f64 = row.iter().sum();
+        if sum <= 0.0 {
+            let mut exit = [0.0; TARGETS.len()];
+            exit[super::EXIT] = 1.0;
+            return exit;
+        }
+        row.map(|p| p / sum)
+    }
+
     /// Mean pages per session the funnel implies (expected visits before exit, capped by
     /// `max_pages`; think-time timeouts ignored).
     pub fn mean_pages(&self) -> f64 {

@@ -58,13 +58,17 @@ impl SessionModel {
         let mut campaigns = cumulative(c.campaigns.iter().map(|c| c.share));
         campaigns.push(1.0_f64.max(campaigns.last().copied().unwrap_or(0.0)));
         let s = &c.session;
-        let empty_cart = c.funnel.map(|mut row| {
-            row[Page::Checkout as usize - 1] = 0.0;
-            row[Page::RemoveFromCart as usize - 1] = 0.0;
-            if row.iter().sum::<f64>() <= 0.0 {
-                row[EXIT] = 1.0;
-            }
-            cumulative(row)
+        // Rows that cannot lead to checkout or a removal stay as they are (bit for bit:
+        // the same uniform draw picks the same page as with a full cart).
+        let empty_cart = PAGES.map(|page| {
+            let row = c.funnel[page as usize];
+            let needs_items =
+                row[Page::Checkout as usize - 1] + row[Page::RemoveFromCart as usize - 1];
+            cumulative(if needs_items > 0.0 {
+                c.next_page_shares(page, true)
+            } else {
+                row
+            })
         });
         Self {
             session_seed: 0,
