@@ -49,6 +49,7 @@ pub fn units(lines: &[Line]) -> u64 {
 pub struct Replay {
     events: Vec<Event>,
     lines: Vec<Line>,
+    cart: super::session::Cart,
 }
 
 /// A uniform draw in [0, 1) from a hash.
@@ -95,7 +96,14 @@ impl RealisticModel {
         let skey = event.session_key();
         let (slot, k) = ((skey >> 28) as i64, skey & ((1 << 28) - 1));
         replay.events.clear();
-        self.walk(slot, k, Shard::ALL, last, &mut replay.events);
+        self.walk(
+            slot,
+            k,
+            Shard::ALL,
+            last,
+            &mut replay.cart,
+            &mut replay.events,
+        );
         for e in &replay.events {
             if e.fault == Fault::DuplicateCopy {
                 continue;

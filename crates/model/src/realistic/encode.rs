@@ -18,7 +18,7 @@ use super::catalog::Currency;
 use super::config::DEVICES;
 use super::faults::Fault;
 use super::population::{OPERATING_SYSTEMS, USER_AGENTS};
-use super::{Event, Page, RealisticModel};
+use super::{Event, PAGES, Page, RealisticModel};
 use crate::record::{Batch, Encoder, Format};
 
 fn json_inner(s: &str) -> Box<[u8]> {
@@ -38,7 +38,12 @@ pub struct EventEncoder {
     /// `&utm_source=…&utm_medium=…&utm_campaign=…` and the JSON fields, per campaign.
     campaign_query: Vec<Box<[u8]>>,
     campaign_json: Vec<Box<[u8]>>,
-    countries: Vec<Box<[u8]>>,
+    /// `","event_type":"…` per page.
+    event_types: Vec<Box<[u8]>>,
+    /// `","device":"…","os":"…","country":"…","user_agent":"…"` per (user agent,
+    /// country), at `customer_fragment`: one copy per record instead of eight.
+    customers: Vec<Box<[u8]>>,
+    countries: usize,
     currency: Currency,
     scratch: Vec<u8>,
     replay: Replay,
@@ -80,12 +85,16 @@ impl EventEncoder {
                     .into()
                 })
                 .collect(),
-            countries: c
-                .customers
-                .countries
+            event_types: PAGES
                 .iter()
-                .map(|k| json_inner(&k.0))
+                .map(|p| {
+                    format!("\",\"event_type\":\"{}", p.event_type())
+                        .into_bytes()
+                        .into()
+                })
                 .collect(),
+            customers: customer_fragments(&c.customers.countries),
+            countries: c.customers.countries.len().max(1),
             currency: c.catalog.currency,
             scratch: Vec::new(),
             replay: Replay::default(),
@@ -164,24 +173,15 @@ impl EventEncoder {
         out.extend_from_slice(itoa::Buffer::new().format(user).as_bytes());
         out.extend_from_slice(b",\"session_id\":\"");
         write_uuid(model.session_id(e), out);
-        out.extend_from_slice(b"\",\"event_type\":\"");
-        out.extend_from_slice(e.page.event_type().as_bytes());
+        out.extend_from_slice(&self.event_types[e.page as usize]);
         let customer = model.population().customer(e.customer);
-        out.extend_from_slice(b"\",\"device\":\"");
-        out.extend_from_slice(DEVICES[customer.device as usize].as_bytes());
-        out.extend_from_slice(b"\",\"os\":\"");
-        out.extend_from_slice(
-            OPERATING_SYSTEMS[customer.device as usize][customer.agent as usize].as_bytes(),
+        let at = customer_fragment(
+            customer.device,
+            customer.agent,
+            customer.country,
+            self.countries,
         );
-        if let Some(country) = self.countries.get(customer.country as usize) {
-            out.extend_from_slice(b"\",\"country\":\"");
-            out.extend_from_slice(country);
-        }
-        out.extend_from_slice(b"\",\"user_agent\":\"");
-        out.extend_from_slice(
-            USER_AGENTS[customer.device as usize][customer.agent as usize].as_bytes(),
-        );
-        out.push(b'"');
+        out.extend_from_slice(&self.customers[at]);
         if e.referrer > 0 {
             out.extend_from_slice(b",\"referrer\":\"");
             out.extend_from_slice(&self.referrers[e.referrer as usize - 1]);
@@ -236,6 +236,48 @@ impl EventEncoder {
             _ => {}
         }
     }
+}
+
+/// User agents before those of each device class in the flat agent numbering.
+const AGENTS_BEFORE: [usize; 3] = [
+    0,
+    USER_AGENTS[0].len(),
+    USER_AGENTS[0].len() + USER_AGENTS[1].len(),
+];
+const AGENTS: usize = AGENTS_BEFORE[2] + USER_AGENTS[2].len();
+
+/// Index of a customer's fragment in [`customer_fragments`].
+#[inline]
+fn customer_fragment(device: u8, agent: u8, country: u8, countries: usize) -> usize {
+    (AGENTS_BEFORE[device as usize] + agent as usize) * countries + country as usize
+}
+
+/// The record's customer fields for every (user agent, country); without countries
+/// configured, no `country` field.
+fn customer_fragments(countries: &[(String, f64)]) -> Vec<Box<[u8]>> {
+    let n = countries.len().max(1);
+    let mut out = vec![Box::default(); AGENTS * n];
+    for (device, agents) in USER_AGENTS.iter().enumerate() {
+        for (agent, ua) in agents.iter().enumerate() {
+            for country in 0..n {
+                let mut f = format!(
+                    "\",\"device\":\"{}\",\"os\":\"{}",
+                    DEVICES[device], OPERATING_SYSTEMS[device][agent]
+                );
+                if let Some((code, _)) = countries.get(country) {
+                    let code = String::from_utf8_lossy(&json_inner(code)).into_owned();
+                    f.push_str(&format!("\",\"country\":\"{code}"));
+                }
+                f.push_str(&format!(
+                    "\",\"user_agent\":\"{}\"",
+                    String::from_utf8_lossy(&json_inner(ua))
+                ));
+                out[customer_fragment(device as u8, agent as u8, country as u8, n)] =
+                    f.into_bytes().into();
+            }
+        }
+    }
+    out
 }
 
 /// `,"quantity":…,"price":…,"currency":…` of one cart line.

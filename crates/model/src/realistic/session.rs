@@ -26,6 +26,10 @@ use super::{EXIT, Event, PAGES, Page, RealisticModel, SLOT_MS};
 use crate::click::{event_rng, mix64};
 use crate::shard::Shard;
 
+/// The distinct (group, product) of a session's cart, in the order they were added
+/// (scratch space the caller keeps, so a walk allocates nothing).
+pub(crate) type Cart = Vec<(u32, u64)>;
+
 /// The parts of the model a session walks through, prepared once.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionModel {
@@ -113,13 +117,31 @@ impl SessionModel {
 }
 
 impl RealisticModel {
-    /// Appends the records of session `k` of `slot` to `out`, if `shard` owns its customer.
-    pub(crate) fn session(&self, slot: i64, k: u64, shard: Shard, out: &mut Vec<Event>) {
-        self.walk(slot, k, shard, u8::MAX, out);
+    /// Appends the records of session `k` of `slot` to `out`, if `shard` owns its
+    /// customer; `cart` is scratch space.
+    pub(crate) fn session(
+        &self,
+        slot: i64,
+        k: u64,
+        shard: Shard,
+        cart: &mut Cart,
+        out: &mut Vec<Event>,
+    ) {
+        self.walk(slot, k, shard, u8::MAX, cart, out);
     }
 
-    /// The walk of session `k` of `slot`, up to the event of index `last`.
-    pub(crate) fn walk(&self, slot: i64, k: u64, shard: Shard, last: u8, out: &mut Vec<Event>) {
+    /// The walk of session `k` of `slot`, up to the event of index `last`. Inlined
+    /// into both callers: the generator's copy is the hot loop of the model.
+    #[inline(always)]
+    pub(crate) fn walk(
+        &self,
+        slot: i64,
+        k: u64,
+        shard: Shard,
+        last: u8,
+        cart: &mut Cart,
+        out: &mut Vec<Event>,
+    ) {
         let m = &self.sessions;
         let skey = ((slot as u64) << 28) | k;
         let mut rng = event_rng(m.session_seed, skey);
@@ -143,8 +165,7 @@ impl RealisticModel {
             campaign as u8 + 1
         };
         let mut index = 0u8;
-        // Distinct (group, product) in the cart, in the order they were added.
-        let mut cart: Vec<(u32, u64)> = Vec::new();
+        cart.clear();
         let mut removed = (0u32, None);
         loop {
             let mut event = Event {
@@ -229,11 +250,16 @@ impl RealisticModel {
                     product = Some(self.products[group as usize - 1].sample(&mut rng));
                 }
                 Page::RemoveFromCart => {
-                    // Not reached with an empty cart (its rows exclude it).
+                    // An empty cart's rows exclude the page; the guard only keeps
+                    // `remove` total.
                     let key = (skey << 8) | u64::from(index);
                     let at = super::cart::pick_line(m.cart_seed, key, cart.len());
-                    let (g, p) = cart.remove(at);
-                    removed = (g, Some(p));
+                    removed = if at < cart.len() {
+                        let (g, p) = cart.remove(at);
+                        (g, Some(p))
+                    } else {
+                        (0, None)
+                    };
                 }
                 _ => {}
             }

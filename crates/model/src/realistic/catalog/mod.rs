@@ -27,6 +27,10 @@ use super::RealisticConfig;
 use crate::click::mix64;
 use crate::config::IdRange;
 
+/// Most list prices kept in tables (8 bytes each), over all groups: the groups that
+/// fit, in order, look their prices up; the rest compute them per call.
+pub const PRICE_TABLE_MAX: u64 = 1 << 20;
+
 /// Largest |z| of a price draw: the tails beyond 5 sigma (6e-7 of the products) take
 /// the price at 5 sigma, which bounds every price (see [`PriceConfig`]).
 pub const PRICE_Z_MAX: f64 = 5.0;
@@ -54,6 +58,18 @@ struct GroupEntry {
     seed: u64,
     titles: Titles,
     config: GroupCatalog,
+    /// The group's prices by product index, when it fits [`PRICE_TABLE_MAX`].
+    prices: Option<Box<[u64]>>,
+}
+
+impl GroupEntry {
+    /// The list price of `product` (in the group's range), from its hashes.
+    fn draw_price(&self, product: u64) -> u64 {
+        let [h1, h2, ..] = product_hashes(self.seed, product);
+        // Box-Muller: one standard normal from two uniforms.
+        let z = (-2.0 * unit(h1).ln()).sqrt() * (std::f64::consts::TAU * unit(h2)).cos();
+        self.config.price.price_of(z)
+    }
 }
 
 /// The catalog of a (config, seed) pair.
@@ -98,6 +114,7 @@ impl PriceConfig {
 impl Catalog {
     pub fn new(config: &RealisticConfig, seed: u64) -> Self {
         let seed = mix64(seed ^ 0x6361_7461_6c6f_6775);
+        let mut tabled = 0u64;
         let groups = config
             .store
             .groups
@@ -105,14 +122,21 @@ impl Catalog {
             .zip(&config.catalog.groups)
             .map(|(g, c)| {
                 let group_seed = mix64(seed ^ u64::from(g.id).wrapping_mul(0xa076_1d64_78bd_642f));
-                GroupEntry {
+                let mut entry = GroupEntry {
                     id: g.id,
                     name: g.name.clone(),
                     range: g.products,
                     seed: group_seed,
                     titles: Titles::new(group_seed ^ 0x7469_746c_6573),
                     config: c.clone(),
+                    prices: None,
+                };
+                if tabled + g.products.len() <= PRICE_TABLE_MAX {
+                    tabled += g.products.len();
+                    let range = g.products.min..=g.products.max;
+                    entry.prices = Some(range.map(|p| entry.draw_price(p)).collect());
                 }
+                entry
             })
             .collect();
         Self {
@@ -143,12 +167,10 @@ impl Catalog {
     #[inline]
     pub fn price(&self, group: u32, product: u64) -> u64 {
         match self.group(group) {
-            Some(g) if g.range.contains(product) => {
-                let [h1, h2, ..] = product_hashes(g.seed, product);
-                // Box-Muller: one standard normal from two uniforms.
-                let z = (-2.0 * unit(h1).ln()).sqrt() * (std::f64::consts::TAU * unit(h2)).cos();
-                g.config.price.price_of(z)
-            }
+            Some(g) if g.range.contains(product) => match &g.prices {
+                Some(table) => table[(product - g.range.min) as usize],
+                None => g.draw_price(product),
+            },
             _ => 0,
         }
     }
@@ -182,5 +204,23 @@ impl Catalog {
         self.groups.iter().flat_map(move |g| {
             (g.range.min..=g.range.max).filter_map(move |p| self.product(g.id, p))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabled_prices_are_the_drawn_ones() {
+        let c = Catalog::new(&RealisticConfig::defaults(), 3);
+        for g in &c.groups {
+            assert!(g.prices.is_some(), "the defaults' groups fit the tables");
+            for p in g.range.min..=g.range.max {
+                assert_eq!(c.price(g.id, p), g.draw_price(p));
+            }
+        }
+        assert_eq!(c.price(1, 1), 0, "not a book");
+        assert_eq!(c.price(0, 1), 0);
     }
 }

@@ -138,43 +138,22 @@ fn product_rows_are_stable_readable_and_unique_per_group() {
     let a = model("", 5);
     let rows: Vec<_> = a.product_rows().collect();
     assert_eq!(rows.len(), 1100, "Books 2001..=2100 and Movies 1..=1000");
+    let books = &a.config().catalog.groups[0];
+    assert_eq!(books.formats, ["Paperback", "Hardcover"]);
+    assert_eq!(books.categories.len(), 6);
     let (same, other) = (model("", 5), model("", 6));
     assert_eq!(rows, same.product_rows().collect::<Vec<_>>());
     let other: Vec<_> = other.product_rows().collect();
     assert_ne!(rows[0].name, other[0].name, "another seed, another catalog");
     let mut names = HashSet::new();
     for r in &rows {
-        let (group, formats, categories): (&str, &[&str], &[&str]) = if r.group_id == 1 {
-            (
-                "Books",
-                &["Paperback", "Hardcover"],
-                &[
-                    "Fiction",
-                    "Mystery",
-                    "Science Fiction",
-                    "Biography",
-                    "History",
-                    "Children",
-                ],
-            )
-        } else {
-            (
-                "Movies",
-                &["DVD", "Blu-ray", "4K UHD"],
-                &[
-                    "Drama",
-                    "Comedy",
-                    "Thriller",
-                    "Documentary",
-                    "Animation",
-                    "Science Fiction",
-                ],
-            )
-        };
-        assert_eq!(r.group_name, group);
-        assert!(categories.contains(&r.category), "{r:?}");
+        let group = &a.config().store.groups[r.group_id as usize - 1];
+        let catalog = &a.config().catalog.groups[r.group_id as usize - 1];
+        assert_eq!(r.group_name, group.name);
+        assert!(catalog.categories.iter().any(|c| c == r.category), "{r:?}");
         let (title, format) = r.name.rsplit_once(" (").expect("a format suffix");
-        assert!(formats.contains(&format.trim_end_matches(')')), "{r:?}");
+        let format = format.trim_end_matches(')');
+        assert!(catalog.formats.iter().any(|f| f == format), "{r:?}");
         assert!(
             title
                 .chars()
@@ -182,7 +161,8 @@ fn product_rows_are_stable_readable_and_unique_per_group() {
         );
         assert!(
             names.insert((r.group_id, title.to_owned())),
-            "{title} twice in {group}"
+            "{title} twice in {}",
+            group.name
         );
         assert_eq!(r.currency.code(), "USD");
         assert_eq!(r.price_minor % 100, 99, "{r:?} ends in .99");
