@@ -12,6 +12,8 @@ const EXAMPLE: &str = include_str!("../../../examples/store.toml");
 /// 2026-11-02T18:00:00Z, a Monday evening.
 const FROM: i64 = 1_793_577_600_000 + 18 * 3_600_000;
 const MINUTE: i64 = 60_000;
+/// Room per JSON record in a batch (records average ~450 bytes).
+const RECORD_BYTES: usize = 480;
 
 #[inline(never)]
 fn run_minutes(model: &RealisticModel, shard: Shard, minutes: i64, json: bool) -> (usize, usize) {
@@ -24,7 +26,7 @@ fn run_minutes(model: &RealisticModel, shard: Shard, minutes: i64, json: bool) -
         stream.fill_until(FROM + minute * MINUTE, &mut events);
         n += events.len();
         if json {
-            let mut batch = Batch::with_capacity(events.len(), events.len() * 440);
+            let mut batch = Batch::with_capacity(events.len(), events.len() * RECORD_BYTES);
             for e in &events {
                 encoder.push(model, e, &mut batch);
             }

@@ -9,6 +9,7 @@ use std::fmt;
 
 use crate::error::{ConfigError, Problem};
 use crate::properties::Properties;
+use crate::validate;
 
 /// The original's example file, which is also csgen's built-in default.
 pub const DEFAULT_PROPERTIES: &str = include_str!("defaults.properties");
@@ -165,10 +166,7 @@ impl StoreConfig {
             }
         }
 
-        let kinesis_stream = props
-            .get(KEY_STREAM)
-            .map(|e| e.value.trim().to_owned())
-            .filter(|s| !s.is_empty());
+        let kinesis_stream = r.stream_name(KEY_STREAM);
         let token_sha256 = r.digest(KEY_TOKEN);
         let legacy_token_line = props.get(KEY_LEGACY_TOKEN).map(|e| e.line);
         if let Some(line) = legacy_token_line {
@@ -293,37 +291,29 @@ impl Reader<'_> {
         }
     }
 
+    /// `value` checked by one of the shared [`validate`] rules, or a located problem.
+    fn checked<T>(&mut self, key: &str, line: usize, rule: Result<T, String>) -> Option<T> {
+        rule.map_err(|msg| self.problems.push(Problem::at(key, Some(line), msg)))
+            .ok()
+    }
+
     fn text(&mut self, key: &str) -> Option<String> {
         let (value, line) = self.raw(key)?;
-        if value.is_empty() {
-            self.problems
-                .push(Problem::at(key, Some(line), "must not be empty"));
-            return None;
-        }
-        Some(value.to_owned())
+        let checked = validate::not_empty(value).map(str::to_owned);
+        self.checked(key, line, checked)
     }
 
     fn url(&mut self, key: &str) -> Option<String> {
         let (value, line) = self.raw(key)?;
-        match url::Url::parse(value) {
-            Ok(u)
-                if matches!(u.scheme(), "http" | "https")
-                    && u.query().is_none()
-                    && u.fragment().is_none() =>
-            {
-                Some(value.trim_end_matches('/').to_owned())
-            }
-            Ok(_) => {
-                let msg = format!("{value:?} must be an http(s) URL without a query or fragment");
-                self.problems.push(Problem::at(key, Some(line), msg));
-                None
-            }
-            Err(e) => {
-                let msg = format!("{value:?} is not a URL: {e}");
-                self.problems.push(Problem::at(key, Some(line), msg));
-                None
-            }
-        }
+        let checked = validate::store_url(value);
+        self.checked(key, line, checked)
+    }
+
+    /// An optional Kinesis stream name (empty means not set).
+    fn stream_name(&mut self, key: &str) -> Option<String> {
+        let entry = self.props.get(key)?;
+        self.checked(key, entry.line, validate::stream_name(&entry.value))
+            .flatten()
     }
 
     fn id(&mut self, key: &str) -> Option<(u64, usize)> {
@@ -354,12 +344,7 @@ impl Reader<'_> {
 
     fn probability(&mut self, key: &str) -> Option<f64> {
         let (p, line) = self.parsed::<f64>(key, "a number")?;
-        if !(0.0..=1.0).contains(&p) {
-            let msg = format!("{p} is not a probability in [0, 1]");
-            self.problems.push(Problem::at(key, Some(line), msg));
-            return None;
-        }
-        Some(p)
+        self.checked(key, line, validate::probability(p))
     }
 
     fn positive(&mut self, key: &str) -> Option<f64> {
@@ -374,25 +359,12 @@ impl Reader<'_> {
 
     fn digest(&mut self, key: &str) -> Option<[u8; 32]> {
         let entry = self.props.get(key)?;
-        let mut out = [0u8; 32];
-        match hex::decode_to_slice(entry.value.trim(), &mut out) {
-            Ok(()) => Some(out),
-            Err(_) => {
-                let msg =
-                    "must be 64 hex digits (the SHA-256 digest printed by `csgen token-hash`)";
-                self.problems.push(Problem::at(key, Some(entry.line), msg));
-                None
-            }
-        }
+        self.checked(key, entry.line, validate::token_digest(&entry.value))
     }
 
     fn check_sum(&mut self, family: &str, values: impl Iterator<Item = f64>, n: u32) {
-        let sum: f64 = values.sum();
-        if (sum - 1.0).abs() > SUM_TOLERANCE {
+        if let Err(msg) = validate::sums_to_one(format!("{family}1..{family}{n}"), values.sum()) {
             let line = self.props.get(&format!("{family}1")).map(|e| e.line);
-            let msg = format!(
-                "{family}1..{family}{n} sum to {sum}, but must sum to 1 (within {SUM_TOLERANCE})"
-            );
             self.problems
                 .push(Problem::at(format!("{family}N"), line, msg));
         }

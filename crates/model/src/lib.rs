@@ -18,6 +18,7 @@ pub mod record;
 pub mod run;
 pub mod schedule;
 pub mod shard;
+pub mod validate;
 
 pub use click::{Click, Generator};
 pub use config::{Group, IdRange, Loaded, StoreConfig};

@@ -22,6 +22,24 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
             r.traffic.sessions_per_day,
             r.mean_pages()
         );
+        let c = &r.catalog;
+        let medians: Vec<String> = r
+            .store
+            .groups
+            .iter()
+            .zip(&c.groups)
+            .map(|(g, gc)| {
+                let median = gc.price.median_minor / c.currency.minor_per_unit() as f64;
+                let digits = usize::from(c.currency.digits());
+                format!("{} {median:.digits$}", g.name)
+            })
+            .collect();
+        let products: u64 = r.store.groups.iter().map(|g| g.products.len()).sum();
+        println!(
+            "catalog:        {products} products in {}; median list prices: {}",
+            c.currency,
+            medians.join(", ")
+        );
     }
     Ok(())
 }

@@ -5,10 +5,14 @@
 //! naming its dotted key and line ([`super::locate`]).
 
 use crate::config::{Group, IdRange, MAX_GROUPS, SUM_TOLERANCE, StoreConfig};
-use crate::error::{ConfigError, Problem};
+use crate::error::ConfigError;
+use crate::validate;
 
+use super::catalog::{CartConfig, CatalogConfig, check_catalog};
+use super::check::Check;
 use super::locate::Locator;
 use super::raw::RawConfig;
+use super::stream::MAX_TIME_MS;
 use super::{PAGES, Page, TARGETS};
 
 /// Most customers a population may have (its table lives in memory).
@@ -21,6 +25,9 @@ pub const MAX_SPAN_S: f64 = 7.0 * 86_400.0;
 /// Device classes, in the order of [`Customers::devices`].
 pub const DEVICES: [&str; 3] = ["desktop", "mobile", "tablet"];
 
+/// Most countries a population may have (a customer's country is one byte).
+pub const MAX_COUNTRIES: usize = 256;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customers {
     pub count: u32,
@@ -32,6 +39,8 @@ pub struct Customers {
     pub devices: [f64; 3],
     /// ISO country codes and their shares.
     pub countries: Vec<(String, f64)>,
+    /// Customers signed up uniformly in `signups[0]..signups[1]` (Unix ms).
+    pub signups: [i64; 2],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,12 +119,15 @@ pub struct RealisticConfig {
     pub traffic: Traffic,
     pub session: SessionConfig,
     /// `funnel[page][target]`: page in [`PAGES`] order, target in [`TARGETS`] order.
-    pub funnel: [[f64; 7]; 7],
+    pub funnel: [[f64; 8]; 8],
     pub popularity: Popularity,
     /// Referrer URL ("" = direct) and share of landings.
     pub referrers: Vec<(String, f64)>,
     pub campaigns: Vec<Campaign>,
     pub faults: FaultConfig,
+    /// Currency and the products of every group.
+    pub catalog: CatalogConfig,
+    pub cart: CartConfig,
 }
 
 impl RealisticConfig {
@@ -144,16 +156,35 @@ impl RealisticConfig {
         }
     }
 
+    /// Where a shopper on `page` goes next, in [`TARGETS`] order: the page's `[funnel]`
+    /// row, except that an empty cart cannot lead to checkout or remove_from_cart, so
+    /// their shares go to the row's other targets in proportion (to exit when there
+    /// is no other). Sums to 1. The walk draws from exactly these shares.
+    pub fn next_page_shares(&self, page: Page, cart_empty: bool) -> [f64; TARGETS.len()] {
+        let mut row = self.funnel[page as usize];
+        if cart_empty {
+            row[Page::Checkout as usize - 1] = 0.0;
+            row[Page::RemoveFromCart as usize - 1] = 0.0;
+        }
+        let sum: f64 = row.iter().sum();
+        if sum <= 0.0 {
+            let mut exit = [0.0; TARGETS.len()];
+            exit[super::EXIT] = 1.0;
+            return exit;
+        }
+        row.map(|p| p / sum)
+    }
+
     /// Mean pages per session the funnel implies (expected visits before exit, capped by
     /// `max_pages`; think-time timeouts ignored).
     pub fn mean_pages(&self) -> f64 {
-        let mut dist = [0.0; 7];
+        let mut dist = [0.0; PAGES.len()];
         dist[Page::Landing as usize] = 1.0;
         let mut total = 1.0;
         for _ in 1..self.session.max_pages {
-            let mut next = [0.0; 7];
+            let mut next = [0.0; PAGES.len()];
             for (from, p) in dist.iter().enumerate() {
-                for (to, q) in self.funnel[from][..6].iter().enumerate() {
+                for (to, q) in self.funnel[from][..PAGES.len() - 1].iter().enumerate() {
                     next[to + 1] += p * q;
                 }
             }
@@ -168,101 +199,24 @@ impl RealisticConfig {
     }
 }
 
-struct Check<'a> {
-    at: &'a Locator<'a>,
-    problems: Vec<Problem>,
-}
-
 impl Check<'_> {
-    fn bad(&mut self, key: &str, message: impl Into<String>) {
-        self.problems.push(self.at.problem(key, message));
-    }
-
-    fn probability(&mut self, key: &str, p: f64) -> f64 {
-        if !(0.0..=1.0).contains(&p) {
-            self.bad(key, format!("{p} is not a probability in [0, 1]"));
-        }
-        p
-    }
-
-    fn positive(&mut self, key: &str, v: f64, max: f64) -> f64 {
-        if !(v.is_finite() && v > 0.0 && v <= max) {
-            self.bad(key, format!("{v} must be greater than 0 and at most {max}"));
-        }
-        v
-    }
-
-    fn sums_to_one(&mut self, key: &str, values: impl IntoIterator<Item = f64>) {
-        let sum: f64 = values.into_iter().sum();
-        if (sum - 1.0).abs() > SUM_TOLERANCE {
-            self.bad(
-                key,
-                format!("shares sum to {sum}, but must sum to 1 (within {SUM_TOLERANCE})"),
-            );
-        }
-    }
-
-    fn weights<const N: usize>(&mut self, key: &str, values: &[f64]) -> [f64; N] {
-        let mut out = [0.0; N];
-        if values.len() != N {
-            self.bad(key, format!("has {} values, expected {N}", values.len()));
-            return out;
-        }
-        for (i, &w) in values.iter().enumerate() {
-            if !(w.is_finite() && w >= 0.0) {
-                self.bad(&format!("{key}[{i}]"), format!("{w} must be a weight >= 0"));
-            }
-            out[i] = w;
-        }
-        if out.iter().sum::<f64>() <= 0.0 {
-            self.bad(key, "weights must not all be 0");
-        }
-        out
-    }
-
-    fn id_range(&mut self, key: &str, [min, max]: [u64; 2]) -> IdRange {
-        if min > max {
-            self.bad(
-                key,
-                format!("[{min}, {max}]: the first id must not exceed the last"),
-            );
-            return IdRange { min: 0, max: 0 };
-        }
-        IdRange { min, max }
-    }
-
-    fn token(&mut self, raw: Option<String>) -> Option<[u8; 32]> {
-        let text = raw?;
-        let mut out = [0u8; 32];
-        if hex::decode_to_slice(text.trim(), &mut out).is_err() {
-            self.bad(
-                "store.token_sha256",
-                "must be 64 hex digits (the SHA-256 digest printed by `csgen token-hash`)",
-            );
-            return None;
-        }
-        Some(out)
-    }
-
     fn config(&mut self, raw: RawConfig) -> RealisticConfig {
-        let store_url = match url::Url::parse(&raw.store.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {
-                raw.store.url.trim_end_matches('/').to_owned()
-            }
-            _ => {
-                self.bad(
-                    "store.url",
-                    format!("{:?} must be an http(s) URL without a query", raw.store.url),
-                );
-                String::new()
-            }
-        };
+        let store_url = self.rule(
+            "store.url",
+            validate::store_url(&raw.store.url),
+            String::new(),
+        );
+        let kinesis_stream = self.rule(
+            "store.kinesis_stream",
+            validate::stream_name(raw.store.kinesis_stream.as_deref().unwrap_or("")),
+            None,
+        );
         let sessions_per_day = self.positive(
             "store.sessions_per_day",
             raw.store.sessions_per_day,
             MAX_SESSIONS_PER_DAY,
         );
-        let token_sha256 = self.token(raw.store.token_sha256);
+        let token_sha256 = self.token(raw.store.token_sha256.clone());
 
         if raw.groups.is_empty() || raw.groups.len() > MAX_GROUPS as usize {
             self.bad(
@@ -273,9 +227,7 @@ impl Check<'_> {
         let mut groups = Vec::new();
         for (i, g) in raw.groups.iter().enumerate() {
             let key = |f: &str| format!("groups[{i}].{f}");
-            if g.name.trim().is_empty() {
-                self.bad(&key("name"), "must not be empty");
-            }
+            self.rule(&key("name"), validate::not_empty(&g.name).map(drop), ());
             let products = self.id_range(&key("products"), g.products);
             let list_share = self.probability(&key("list_share"), g.list_share);
             let product_share = self.probability(&key("product_share"), g.product_share);
@@ -326,12 +278,23 @@ impl Check<'_> {
         if !c.countries.is_empty() {
             self.sums_to_one("customers.countries", c.countries.values().copied());
         }
+        if c.countries.len() > MAX_COUNTRIES {
+            self.bad(
+                "customers.countries",
+                format!(
+                    "has {} countries, at most {MAX_COUNTRIES} are allowed",
+                    c.countries.len()
+                ),
+            );
+        }
+        let signups = self.signups(&c.signups);
         let customers = Customers {
             count: c.count.min(MAX_CUSTOMERS) as u32,
             ids,
             activity_alpha: c.activity_alpha,
             devices,
             countries: c.countries.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            signups,
         };
 
         let t = &raw.traffic;
@@ -385,8 +348,9 @@ impl Check<'_> {
             &f.cart,
             &f.checkout,
             &f.purchase,
+            &f.remove_from_cart,
         ];
-        let mut funnel = [[0.0; 7]; 7];
+        let mut funnel = [[0.0; TARGETS.len()]; PAGES.len()];
         for (page, row) in PAGES.iter().zip(rows) {
             let values = row.values();
             for (target, &p) in TARGETS.iter().zip(&values) {
@@ -492,6 +456,7 @@ impl Check<'_> {
             self.bad("faults", format!("rates sum to {fault_total}, more than 1"));
         }
 
+        let (catalog, cart) = check_catalog(self, &raw, &groups);
         let mut config = RealisticConfig {
             store: StoreConfig {
                 store_url,
@@ -499,7 +464,7 @@ impl Check<'_> {
                 groups,
                 group_click_share: 0.0,
                 clicks_per_second: 1.0,
-                kinesis_stream: raw.store.kinesis_stream.filter(|s| !s.trim().is_empty()),
+                kinesis_stream,
                 token_sha256,
                 legacy_token_line: None,
             },
@@ -511,6 +476,8 @@ impl Check<'_> {
             referrers,
             campaigns,
             faults,
+            catalog,
+            cart,
         };
         if self.problems.is_empty() {
             let landing = config.funnel[0];
@@ -524,4 +491,42 @@ impl Check<'_> {
         }
         config
     }
+
+    /// `customers.signups`: two dates (`YYYY-MM-DD`, UTC) or RFC 3339 times, the first
+    /// before the second, both in the model's time range.
+    fn signups(&mut self, raw: &[String; 2]) -> [i64; 2] {
+        let key = "customers.signups";
+        let mut out = [0, 0];
+        for (i, text) in raw.iter().enumerate() {
+            match parse_time(text) {
+                Some(ms) if (0..MAX_TIME_MS).contains(&ms) => out[i] = ms,
+                _ => self.bad(
+                    &format!("{key}[{i}]"),
+                    format!(
+                        "{text:?} is not a date (YYYY-MM-DD) or RFC 3339 time between 1970 \
+                         and 2097"
+                    ),
+                ),
+            }
+        }
+        if out[0] >= out[1]
+            && self
+                .problems
+                .iter()
+                .all(|p| !p.key.as_deref().is_some_and(|k| k.starts_with(key)))
+        {
+            self.bad(key, format!("{:?} must be before {:?}", raw[0], raw[1]));
+        }
+        out
+    }
+}
+
+/// Unix ms of a `YYYY-MM-DD` date (midnight UTC) or an RFC 3339 time.
+fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }

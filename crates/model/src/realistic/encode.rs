@@ -1,18 +1,24 @@
 //! Writing realistic events as records, faults included.
 //!
 //! JSON records extend the classic raw click (`event_id`, `ts`, `url`, `user_id`) with
-//! `session_id`, `event_type`, `device`, `country`, `user_agent`, and on landings
-//! `referrer` and `utm_source`/`utm_medium`/`utm_campaign`. URLs keep the original's
-//! `/api/...` style (see docs/model.md). Every string that can need JSON escaping is
-//! escaped once, when the encoder is built.
+//! `session_id`, `event_type`, `device`, `os`, `country`, `user_agent`, on landings
+//! `referrer`, on every event of a campaign's session `utm_source`/`utm_medium`/
+//! `utm_campaign`, and money where there is some: `quantity`, `price` and `currency`
+//! on `add_to_cart` and `remove_from_cart`, `cart_value`, `cart_items` and `currency`
+//! on `cart_view`, `order_id`, `items`, `revenue` and `currency` on `purchase`
+//! (docs/model.md has the table). Amounts are exact decimals with the currency's minor
+//! digits. URLs keep the original's `/api/...` style. Every string that can need JSON
+//! escaping is escaped once, when the encoder is built.
 //!
 //! Malformed records: `BrokenUrl` writes the URL without the `:` after the scheme (not
 //! a parseable URL), `MissingField` leaves out `url`, `BadJson` cuts the record in half.
 
+use super::cart::{self, Line, Replay};
+use super::catalog::Currency;
 use super::config::DEVICES;
 use super::faults::Fault;
-use super::population::USER_AGENTS;
-use super::{Event, Page, RealisticModel};
+use super::population::{OPERATING_SYSTEMS, USER_AGENTS};
+use super::{Event, PAGES, Page, RealisticModel};
 use crate::record::{Batch, Encoder, Format};
 
 fn json_inner(s: &str) -> Box<[u8]> {
@@ -32,8 +38,15 @@ pub struct EventEncoder {
     /// `&utm_source=…&utm_medium=…&utm_campaign=…` and the JSON fields, per campaign.
     campaign_query: Vec<Box<[u8]>>,
     campaign_json: Vec<Box<[u8]>>,
-    countries: Vec<Box<[u8]>>,
+    /// `","event_type":"…` per page.
+    event_types: Vec<Box<[u8]>>,
+    /// `","device":"…","os":"…","country":"…","user_agent":"…"` per (user agent,
+    /// country), at `customer_fragment`: one copy per record instead of eight.
+    customers: Vec<Box<[u8]>>,
+    countries: usize,
+    currency: Currency,
     scratch: Vec<u8>,
+    replay: Replay,
 }
 
 impl EventEncoder {
@@ -72,13 +85,19 @@ impl EventEncoder {
                     .into()
                 })
                 .collect(),
-            countries: c
-                .customers
-                .countries
+            event_types: PAGES
                 .iter()
-                .map(|k| json_inner(&k.0))
+                .map(|p| {
+                    format!("\",\"event_type\":\"{}", p.event_type())
+                        .into_bytes()
+                        .into()
+                })
                 .collect(),
+            customers: customer_fragments(&c.customers.countries),
+            countries: c.customers.countries.len().max(1),
+            currency: c.catalog.currency,
             scratch: Vec::new(),
+            replay: Replay::default(),
         }
     }
 
@@ -154,20 +173,15 @@ impl EventEncoder {
         out.extend_from_slice(itoa::Buffer::new().format(user).as_bytes());
         out.extend_from_slice(b",\"session_id\":\"");
         write_uuid(model.session_id(e), out);
-        out.extend_from_slice(b"\",\"event_type\":\"");
-        out.extend_from_slice(e.page.event_type().as_bytes());
+        out.extend_from_slice(&self.event_types[e.page as usize]);
         let customer = model.population().customer(e.customer);
-        out.extend_from_slice(b"\",\"device\":\"");
-        out.extend_from_slice(DEVICES[customer.device as usize].as_bytes());
-        if let Some(country) = self.countries.get(customer.country as usize) {
-            out.extend_from_slice(b"\",\"country\":\"");
-            out.extend_from_slice(country);
-        }
-        out.extend_from_slice(b"\",\"user_agent\":\"");
-        out.extend_from_slice(
-            USER_AGENTS[customer.device as usize][customer.agent as usize].as_bytes(),
+        let at = customer_fragment(
+            customer.device,
+            customer.agent,
+            customer.country,
+            self.countries,
         );
-        out.push(b'"');
+        out.extend_from_slice(&self.customers[at]);
         if e.referrer > 0 {
             out.extend_from_slice(b",\"referrer\":\"");
             out.extend_from_slice(&self.referrers[e.referrer as usize - 1]);
@@ -176,8 +190,123 @@ impl EventEncoder {
         if e.campaign > 0 {
             out.extend_from_slice(&self.campaign_json[e.campaign as usize - 1]);
         }
+        self.money(model, e, out);
         out.push(b'}');
     }
+
+    /// The fields about money of a cart or order event.
+    fn money(&mut self, model: &RealisticModel, e: &Event, out: &mut Vec<u8>) {
+        let currency = self.currency;
+        match e.page {
+            Page::AddToCart => {
+                write_line(currency, model.quantity(e), model.unit_price(e), out);
+            }
+            Page::RemoveFromCart => {
+                let line = model.removed_line(e, &mut self.replay);
+                let (quantity, price) = line.map_or((0, 0), |l| (l.quantity, l.unit_price));
+                write_line(currency, quantity, price, out);
+            }
+            Page::Cart => {
+                let lines = model.cart_before(e, &mut self.replay);
+                out.extend_from_slice(b",\"cart_value\":");
+                currency.write_amount(cart::total(lines), out);
+                out.extend_from_slice(b",\"cart_items\":");
+                out.extend_from_slice(itoa::Buffer::new().format(cart::units(lines)).as_bytes());
+                write_currency(currency, out);
+            }
+            Page::Purchase => {
+                let lines = model.cart_before(e, &mut self.replay);
+                // The walk never checks out an empty cart: every purchase has items.
+                if lines.is_empty() {
+                    return;
+                }
+                out.extend_from_slice(b",\"order_id\":\"");
+                write_uuid(model.order_id(e), out);
+                out.extend_from_slice(b"\",\"items\":[");
+                for (i, l) in lines.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_item(currency, l, out);
+                }
+                out.extend_from_slice(b"],\"revenue\":");
+                currency.write_amount(cart::total(lines), out);
+                write_currency(currency, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// User agents before those of each device class in the flat agent numbering.
+const AGENTS_BEFORE: [usize; 3] = [
+    0,
+    USER_AGENTS[0].len(),
+    USER_AGENTS[0].len() + USER_AGENTS[1].len(),
+];
+const AGENTS: usize = AGENTS_BEFORE[2] + USER_AGENTS[2].len();
+
+/// Index of a customer's fragment in [`customer_fragments`].
+#[inline]
+fn customer_fragment(device: u8, agent: u8, country: u8, countries: usize) -> usize {
+    (AGENTS_BEFORE[device as usize] + agent as usize) * countries + country as usize
+}
+
+/// The record's customer fields for every (user agent, country); without countries
+/// configured, no `country` field.
+fn customer_fragments(countries: &[(String, f64)]) -> Vec<Box<[u8]>> {
+    let n = countries.len().max(1);
+    let mut out = vec![Box::default(); AGENTS * n];
+    for (device, agents) in USER_AGENTS.iter().enumerate() {
+        for (agent, ua) in agents.iter().enumerate() {
+            for country in 0..n {
+                let mut f = format!(
+                    "\",\"device\":\"{}\",\"os\":\"{}",
+                    DEVICES[device], OPERATING_SYSTEMS[device][agent]
+                );
+                if let Some((code, _)) = countries.get(country) {
+                    let code = String::from_utf8_lossy(&json_inner(code)).into_owned();
+                    f.push_str(&format!("\",\"country\":\"{code}"));
+                }
+                f.push_str(&format!(
+                    "\",\"user_agent\":\"{}\"",
+                    String::from_utf8_lossy(&json_inner(ua))
+                ));
+                out[customer_fragment(device as u8, agent as u8, country as u8, n)] =
+                    f.into_bytes().into();
+            }
+        }
+    }
+    out
+}
+
+/// `,"quantity":…,"price":…,"currency":…` of one cart line.
+fn write_line(currency: Currency, quantity: u32, unit_price: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"quantity\":");
+    out.extend_from_slice(itoa::Buffer::new().format(quantity).as_bytes());
+    out.extend_from_slice(b",\"price\":");
+    currency.write_amount(unit_price, out);
+    write_currency(currency, out);
+}
+
+fn write_currency(currency: Currency, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"currency\":\"");
+    out.extend_from_slice(currency.code().as_bytes());
+    out.push(b'"');
+}
+
+/// `{"product_id":…,"group_id":…,"quantity":…,"price":…}`: one item of an order.
+fn write_item(currency: Currency, l: &Line, out: &mut Vec<u8>) {
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"product_id\":");
+    out.extend_from_slice(num.format(l.product).as_bytes());
+    out.extend_from_slice(b",\"group_id\":");
+    out.extend_from_slice(num.format(l.group).as_bytes());
+    out.extend_from_slice(b",\"quantity\":");
+    out.extend_from_slice(num.format(l.quantity).as_bytes());
+    out.extend_from_slice(b",\"price\":");
+    currency.write_amount(l.unit_price, out);
+    out.push(b'}');
 }
 
 /// Eight lower-case hex digits of `x`, most significant first (SWAR: spread the
@@ -223,21 +352,25 @@ fn write_url(store: &[u8], e: &Event, user: u64, campaigns: &[Box<[u8]>], out: &
         Page::Cart => out.extend_from_slice(b"/api/cart"),
         Page::Checkout => out.extend_from_slice(b"/api/checkout"),
         Page::Purchase => out.extend_from_slice(b"/api/purchase"),
-        Page::GroupList | Page::Product | Page::AddToCart => {
+        Page::GroupList | Page::Product | Page::AddToCart | Page::RemoveFromCart => {
             out.extend_from_slice(b"/api/group/");
             out.extend_from_slice(num.format(e.group).as_bytes());
             if let Some(p) = e.product {
                 out.extend_from_slice(b"/product/");
                 out.extend_from_slice(num.format(p).as_bytes());
             }
-            if e.page == Page::AddToCart {
-                out.extend_from_slice(b"/add-to-cart");
+            match e.page {
+                Page::AddToCart => out.extend_from_slice(b"/add-to-cart"),
+                Page::RemoveFromCart => out.extend_from_slice(b"/remove-from-cart"),
+                _ => {}
             }
         }
     }
     out.extend_from_slice(b"?userid=");
     out.extend_from_slice(num.format(user).as_bytes());
-    if e.campaign > 0 {
+    // The campaign is in the landing's URL (as a link's UTM query); later pages
+    // carry it as record fields only.
+    if e.campaign > 0 && e.page == Page::Landing {
         out.extend_from_slice(&campaigns[e.campaign as usize - 1]);
     }
 }

@@ -92,7 +92,7 @@ impl Faults {
 
     /// The fault of the next event and its arrival delay; a duplicate also returns the
     /// delay of its copy.
-    #[inline]
+    #[inline(always)]
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> (Fault, i64, Option<i64>) {
         if !self.enabled {
             return (Fault::None, 0, None);

@@ -14,9 +14,18 @@
 //! [`EventStream`] walks slots forward and yields events in arrival order (arrival =
 //! event time, except for delayed faults), holding only the events of open sessions;
 //! [`RealisticModel::window`] is the one-shot form for `--from/--to` chunks.
+//!
+//! The store's [`Catalog`] (names, categories, prices) and the customers are pure
+//! functions of the config and seed too: [`RealisticModel::product_rows`] and
+//! [`RealisticModel::customer_rows`] give the dimension tables that agree with the
+//! stream, and carts and orders are recomputed from a session's walk ([`cart`]).
 
 mod alias;
+pub mod cart;
+pub mod catalog;
+mod check;
 mod config;
+mod dimension;
 mod encode;
 mod faults;
 mod locate;
@@ -30,10 +39,13 @@ mod truth;
 use std::fmt;
 
 pub use alias::AliasTable;
+pub use cart::{Line, Replay};
+pub use catalog::{Catalog, Currency, ProductRow};
 pub use config::{
-    Campaign, Customers, DEVICES, FaultConfig, MAX_CUSTOMERS, Popularity, RealisticConfig,
-    SessionConfig, Traffic,
+    Campaign, Customers, DEVICES, FaultConfig, MAX_COUNTRIES, MAX_CUSTOMERS, Popularity,
+    RealisticConfig, SessionConfig, Traffic,
 };
+pub use dimension::CustomerRow;
 pub use encode::{EventEncoder, event_url};
 pub use faults::Fault;
 pub use locate::line_at;
@@ -56,9 +68,10 @@ pub enum Page {
     Cart = 4,
     Checkout = 5,
     Purchase = 6,
+    RemoveFromCart = 7,
 }
 
-pub const PAGES: [Page; 7] = [
+pub const PAGES: [Page; 8] = [
     Page::Landing,
     Page::GroupList,
     Page::Product,
@@ -66,21 +79,23 @@ pub const PAGES: [Page; 7] = [
     Page::Cart,
     Page::Checkout,
     Page::Purchase,
+    Page::RemoveFromCart,
 ];
 
-/// Where a page can lead, in the order of a `funnel` row: pages 1..=6, then exit.
-pub const TARGETS: [&str; 7] = [
+/// Where a page can lead, in the order of a `funnel` row: pages 1..=7, then exit.
+pub const TARGETS: [&str; 8] = [
     "group_list",
     "product",
     "add_to_cart",
     "cart",
     "checkout",
     "purchase",
+    "remove_from_cart",
     "exit",
 ];
 
 /// Index of "exit" in [`TARGETS`].
-pub const EXIT: usize = 6;
+pub const EXIT: usize = 7;
 
 impl Page {
     /// The page's name in the config's `[funnel]` table.
@@ -101,6 +116,7 @@ impl Page {
             Page::Cart => "cart_view",
             Page::Checkout => "checkout",
             Page::Purchase => "purchase",
+            Page::RemoveFromCart => "remove_from_cart",
         }
     }
 
@@ -117,6 +133,9 @@ impl Page {
             ("checkout", p) if p != Page::Cart => Some("only `cart` may lead to `checkout`"),
             ("purchase", p) if p != Page::Checkout => {
                 Some("only `checkout` may lead to `purchase`")
+            }
+            ("remove_from_cart", p) if p != Page::Cart => {
+                Some("only `cart` may lead to `remove_from_cart` (it removes a line of the cart)")
             }
             _ => None,
         }
@@ -193,6 +212,7 @@ pub struct RealisticModel {
     run_key: u64,
     population: Population,
     products: Vec<ProductSampler>,
+    catalog: Catalog,
     sessions: session::SessionModel,
     /// Mean sessions per slot for each local (day of week, hour): index `day * 24 + hour`.
     slot_rate: [f64; 168],
@@ -227,6 +247,7 @@ impl RealisticModel {
             run_key: mix64(seed.wrapping_add(0x6373_6765_6e00_0000)),
             population,
             products,
+            catalog: Catalog::new(config, seed),
             sessions: session::SessionModel::new(config).with_seed(seed),
             slot_rate,
         }
@@ -242,6 +263,10 @@ impl RealisticModel {
 
     pub fn population(&self) -> &Population {
         &self.population
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Mean sessions started per slot at Unix time `ms` (the profile's rate).

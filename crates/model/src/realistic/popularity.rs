@@ -125,7 +125,7 @@ impl ProductSampler {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         match self {
             Self::Zipf { zipf, order, min } => {

@@ -31,6 +31,13 @@ pub const USER_AGENTS: [&[&str]; 3] = [
     ],
 ];
 
+/// The operating system of each of [`USER_AGENTS`], as its user agent says.
+pub const OPERATING_SYSTEMS: [&[&str]; 3] = [
+    &["Windows", "macOS", "Windows", "Linux"],
+    &["iOS", "Android", "Android"],
+    &["iPadOS", "Android"],
+];
+
 /// One customer's stable attributes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Customer {
@@ -50,6 +57,8 @@ pub struct Population {
     customers: Vec<Customer>,
     picker: AliasTable,
     countries: Vec<String>,
+    seed: u64,
+    signups: [i64; 2],
 }
 
 /// Picks an index from cumulative weights (`cdf` ends at the total).
@@ -102,6 +111,8 @@ impl Population {
             customers,
             picker,
             countries: config.countries.iter().map(|c| c.0.clone()).collect(),
+            seed: pop_seed,
+            signups: config.signups,
         }
     }
 
@@ -127,6 +138,20 @@ impl Population {
         self.countries
             .get(c.country as usize)
             .map_or("", String::as_str)
+    }
+
+    /// The operating system of a customer's user agent.
+    pub fn os(&self, c: &Customer) -> &'static str {
+        OPERATING_SYSTEMS[c.device as usize][c.agent as usize]
+    }
+
+    /// When customer `index` signed up (Unix ms): uniform in `customers.signups`, from a
+    /// hash of the index (not the customer's RNG, whose draws stay as they were).
+    pub fn signup_ms(&self, index: u32) -> i64 {
+        let [from, to] = self.signups;
+        let span = (to - from).max(1) as u64;
+        let h = mix64(self.seed ^ mix64(u64::from(index) ^ 0x7369_676e_7570));
+        from + ((u128::from(h) * u128::from(span)) >> 64) as i64
     }
 
     /// Draws the customer of a new session, in proportion to activity.

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::catalog::{RawCart, RawCatalog, RawPrice, default_categories};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
@@ -21,6 +23,8 @@ pub struct RawConfig {
     pub referrers: Vec<RawReferrer>,
     pub campaigns: Vec<RawCampaign>,
     pub faults: RawFaults,
+    pub catalog: RawCatalog,
+    pub cart: RawCart,
 }
 
 impl Default for RawConfig {
@@ -33,12 +37,32 @@ impl Default for RawConfig {
                     products: [2001, 2100],
                     list_share: 0.3,
                     product_share: 0.15,
+                    categories: labels(&[
+                        "Fiction",
+                        "Mystery",
+                        "Science Fiction",
+                        "Biography",
+                        "History",
+                        "Children",
+                    ]),
+                    formats: labels(&["Paperback", "Hardcover"]),
+                    price: RawPrice::new(14.0, 0.45, 1.0, 0.99),
                 },
                 RawGroup {
                     name: "Movies".into(),
                     products: [1, 1000],
                     list_share: 0.7,
                     product_share: 0.85,
+                    categories: labels(&[
+                        "Drama",
+                        "Comedy",
+                        "Thriller",
+                        "Documentary",
+                        "Animation",
+                        "Science Fiction",
+                    ]),
+                    formats: labels(&["DVD", "Blu-ray", "4K UHD"]),
+                    price: RawPrice::new(12.0, 0.5, 1.0, 0.99),
                 },
             ],
             customers: RawCustomers::default(),
@@ -74,8 +98,14 @@ impl Default for RawConfig {
                 },
             ],
             faults: RawFaults::default(),
+            catalog: RawCatalog::default(),
+            cart: RawCart::default(),
         }
     }
+}
+
+fn labels(values: &[&str]) -> Vec<String> {
+    values.iter().map(|&v| v.to_owned()).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +135,12 @@ pub struct RawGroup {
     pub products: [u64; 2],
     pub list_share: f64,
     pub product_share: f64,
+    #[serde(default = "default_categories")]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub formats: Vec<String>,
+    #[serde(default)]
+    pub price: RawPrice,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +151,7 @@ pub struct RawCustomers {
     pub activity_alpha: f64,
     pub devices: RawDevices,
     pub countries: BTreeMap<String, f64>,
+    pub signups: [String; 2],
 }
 
 impl Default for RawCustomers {
@@ -136,6 +173,7 @@ impl Default for RawCustomers {
             .into_iter()
             .map(|(c, w)| (c.to_owned(), w))
             .collect(),
+            signups: ["2023-01-01".into(), "2026-01-01".into()],
         }
     }
 }
@@ -218,11 +256,13 @@ pub struct RawRow {
     pub cart: f64,
     pub checkout: f64,
     pub purchase: f64,
+    pub remove_from_cart: f64,
     pub exit: f64,
 }
 
 impl RawRow {
-    pub fn values(&self) -> [f64; 7] {
+    /// The row in [`super::TARGETS`] order.
+    pub fn values(&self) -> [f64; 8] {
         [
             self.group_list,
             self.product,
@@ -230,11 +270,13 @@ impl RawRow {
             self.cart,
             self.checkout,
             self.purchase,
+            self.remove_from_cart,
             self.exit,
         ]
     }
 }
 
+/// A row without `remove_from_cart` (0 in every default row: see `examples/store.toml`).
 #[allow(clippy::too_many_arguments)]
 const fn row(gl: f64, p: f64, a: f64, c: f64, co: f64, pu: f64, e: f64) -> RawRow {
     RawRow {
@@ -244,6 +286,7 @@ const fn row(gl: f64, p: f64, a: f64, c: f64, co: f64, pu: f64, e: f64) -> RawRo
         cart: c,
         checkout: co,
         purchase: pu,
+        remove_from_cart: 0.0,
         exit: e,
     }
 }
@@ -258,6 +301,7 @@ pub struct RawFunnel {
     pub cart: RawRow,
     pub checkout: RawRow,
     pub purchase: RawRow,
+    pub remove_from_cart: RawRow,
 }
 
 impl Default for RawFunnel {
@@ -270,6 +314,7 @@ impl Default for RawFunnel {
             cart: row(0.10, 0.15, 0.0, 0.0, 0.45, 0.0, 0.30),
             checkout: row(0.0, 0.0, 0.0, 0.10, 0.0, 0.65, 0.25),
             purchase: row(0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.90),
+            remove_from_cart: row(0.10, 0.15, 0.0, 0.50, 0.0, 0.0, 0.25),
         }
     }
 }

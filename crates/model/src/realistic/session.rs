@@ -6,6 +6,13 @@
 //! pages or a session longer than `max_duration_s` also end it. Product views after a
 //! group list stay in that group; after a product view they stay with probability
 //! `stay_in_group`, else pick a group by `product_share`.
+//!
+//! The walk keeps the session's cart (the distinct products added, in order): with an
+//! empty cart, `checkout` and `remove_from_cart` are not possible, so their shares go
+//! to the row's other targets in proportion (the same uniform draw picks from the row
+//! without them). A removal takes the line that a hash of its event key picks. The
+//! units and prices of the cart are not tracked here: they are pure functions of event
+//! keys and products, recomputed on demand by a replay ([`super::cart`]).
 
 use rand::RngExt;
 use rand::distr::Distribution;
@@ -19,11 +26,21 @@ use super::{EXIT, Event, PAGES, Page, RealisticModel, SLOT_MS};
 use crate::click::{event_rng, mix64};
 use crate::shard::Shard;
 
+/// The distinct (group, product) of a session's cart, in the order they were added
+/// (scratch space the caller keeps, so a walk allocates nothing).
+pub(crate) type Cart = Vec<(u32, u64)>;
+
 /// The parts of the model a session walks through, prepared once.
 #[derive(Debug, Clone)]
 pub(crate) struct SessionModel {
     session_seed: u64,
-    funnel: [Vec<f64>; 7],
+    /// Seed of the hashes that pick quantities and removed lines.
+    pub cart_seed: u64,
+    funnel: [Vec<f64>; 8],
+    /// The rows an empty cart follows: no checkout, no removal.
+    funnel_empty_cart: [Vec<f64>; 8],
+    /// Cumulative shares of adding 1, 2, … units.
+    pub quantity: Vec<f64>,
     think: LogNormal<f64>,
     gap_ms: f64,
     max_pages: u8,
@@ -45,9 +62,24 @@ impl SessionModel {
         let mut campaigns = cumulative(c.campaigns.iter().map(|c| c.share));
         campaigns.push(1.0_f64.max(campaigns.last().copied().unwrap_or(0.0)));
         let s = &c.session;
+        // Rows that cannot lead to checkout or a removal stay as they are (bit for bit:
+        // the same uniform draw picks the same page as with a full cart).
+        let empty_cart = PAGES.map(|page| {
+            let row = c.funnel[page as usize];
+            let needs_items =
+                row[Page::Checkout as usize - 1] + row[Page::RemoveFromCart as usize - 1];
+            cumulative(if needs_items > 0.0 {
+                c.next_page_shares(page, true)
+            } else {
+                row
+            })
+        });
         Self {
             session_seed: 0,
+            cart_seed: 0,
             funnel: c.funnel.map(cumulative),
+            funnel_empty_cart: empty_cart,
+            quantity: cumulative(c.cart.quantity.iter().copied()),
             think: LogNormal::new(s.think_median_ms.ln(), s.think_sigma).expect("validated sigma"),
             gap_ms: s.gap_ms,
             max_pages: s.max_pages,
@@ -63,6 +95,7 @@ impl SessionModel {
 
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.session_seed = mix64(seed ^ 0x7365_7373_696f_6e73);
+        self.cart_seed = mix64(seed ^ 0x6361_7274_6361_7274);
         self
     }
 
@@ -84,8 +117,31 @@ impl SessionModel {
 }
 
 impl RealisticModel {
-    /// Appends the records of session `k` of `slot` to `out`, if `shard` owns its customer.
-    pub(crate) fn session(&self, slot: i64, k: u64, shard: Shard, out: &mut Vec<Event>) {
+    /// Appends the records of session `k` of `slot` to `out`, if `shard` owns its
+    /// customer; `cart` is scratch space.
+    pub(crate) fn session(
+        &self,
+        slot: i64,
+        k: u64,
+        shard: Shard,
+        cart: &mut Cart,
+        out: &mut Vec<Event>,
+    ) {
+        self.walk(slot, k, shard, u8::MAX, cart, out);
+    }
+
+    /// The walk of session `k` of `slot`, up to the event of index `last`. Inlined
+    /// into both callers: the generator's copy is the hot loop of the model.
+    #[inline(always)]
+    pub(crate) fn walk(
+        &self,
+        slot: i64,
+        k: u64,
+        shard: Shard,
+        last: u8,
+        cart: &mut Cart,
+        out: &mut Vec<Event>,
+    ) {
         let m = &self.sessions;
         let skey = ((slot as u64) << 28) | k;
         let mut rng = event_rng(m.session_seed, skey);
@@ -109,6 +165,8 @@ impl RealisticModel {
             campaign as u8 + 1
         };
         let mut index = 0u8;
+        cart.clear();
+        let mut removed = (0u32, None);
         loop {
             let mut event = Event {
                 arrival_ms: ts,
@@ -118,16 +176,16 @@ impl RealisticModel {
                 page,
                 fault: Fault::None,
                 referrer: if index == 0 { referrer } else { 0 },
-                campaign: if index == 0 { campaign } else { 0 },
-                group: if matches!(page, Page::GroupList | Page::Product | Page::AddToCart) {
-                    group
-                } else {
-                    0
+                campaign,
+                group: match page {
+                    Page::GroupList | Page::Product | Page::AddToCart => group,
+                    Page::RemoveFromCart => removed.0,
+                    _ => 0,
                 },
-                product: if matches!(page, Page::Product | Page::AddToCart) {
-                    product
-                } else {
-                    None
+                product: match page {
+                    Page::Product | Page::AddToCart => product,
+                    Page::RemoveFromCart => removed.1,
+                    _ => None,
                 },
             };
             let (fault, delay, copy) = m.faults.draw(&mut rng);
@@ -142,11 +200,28 @@ impl RealisticModel {
                 });
             }
 
-            index += 1;
-            if index >= m.max_pages {
+            match page {
+                Page::AddToCart => {
+                    if let Some(p) = product
+                        && !cart.iter().any(|line| line.1 == p)
+                    {
+                        cart.push((group, p));
+                    }
+                }
+                Page::Purchase => cart.clear(),
+                _ => {}
+            }
+
+            if index >= last.min(m.max_pages - 1) {
                 break;
             }
-            let target = pick(&m.funnel[page as usize], rng.random());
+            index += 1;
+            let row = if cart.is_empty() {
+                &m.funnel_empty_cart[page as usize]
+            } else {
+                &m.funnel[page as usize]
+            };
+            let target = pick(row, rng.random());
             if target == EXIT {
                 break;
             }
@@ -173,6 +248,18 @@ impl RealisticModel {
                         group = m.product_groups.sample(&mut rng) as u32 + 1;
                     }
                     product = Some(self.products[group as usize - 1].sample(&mut rng));
+                }
+                Page::RemoveFromCart => {
+                    // An empty cart's rows exclude the page; the guard only keeps
+                    // `remove` total.
+                    let key = (skey << 8) | u64::from(index);
+                    let at = super::cart::pick_line(m.cart_seed, key, cart.len());
+                    removed = if at < cart.len() {
+                        let (g, p) = cart.remove(at);
+                        (g, Some(p))
+                    } else {
+                        (0, None)
+                    };
                 }
                 _ => {}
             }

@@ -30,6 +30,8 @@ pub struct EventStream<'m> {
     /// Scratch for sorting `fresh`: packed keys, and the events in key order.
     keys: Vec<u128>,
     gathered: Vec<Event>,
+    /// Scratch for the walks.
+    cart: super::session::Cart,
     /// Every event before this arrival time has been yielded or skipped.
     done_until: i64,
 }
@@ -52,6 +54,7 @@ impl<'m> EventStream<'m> {
             merged: Vec::new(),
             keys: Vec::new(),
             gathered: Vec::new(),
+            cart: Vec::new(),
             // Set before the replay so that records arriving before the start are
             // dropped as they are drawn, not sorted and then skipped.
             done_until: start_ms,
@@ -109,7 +112,8 @@ impl<'m> EventStream<'m> {
             let slot = self.next_slot;
             let before = self.fresh.len();
             for k in 0..self.model.sessions.count(self.model, slot) {
-                self.model.session(slot, k, self.shard, &mut self.fresh);
+                self.model
+                    .session(slot, k, self.shard, &mut self.cart, &mut self.fresh);
             }
             // Only a replay (before the first yield) draws records that arrive before
             // `done_until`; they would be skipped, so drop them now.

@@ -7,11 +7,17 @@
 //! counted per hour and listed with their event ids. Manifests of the shards of a run
 //! [`Manifest::merge`] into the manifest of the whole run (shards own disjoint
 //! customers, so even distinct users add up).
+//!
+//! Orders and revenue are counted per hour and currency in exact minor units (cents):
+//! a valid `purchase` event places one order of its session's cart. Fields added
+//! after the first manifests (`orders`, `revenue`, `funnel.remove_from_cart`) default
+//! to empty when an older manifest is read.
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::cart::{self, Replay};
 use super::faults::Fault;
 use super::{Event, PAGES, Page, RealisticModel};
 use crate::record::Format;
@@ -58,6 +64,12 @@ pub struct HourTruth {
     pub funnel: Funnel,
     /// Valid purchase events.
     pub purchases: u64,
+    /// Orders placed (valid purchases of a cart with items), per currency code.
+    #[serde(default)]
+    pub orders: BTreeMap<String, u64>,
+    /// Revenue of those orders in minor units of the currency (cents), per currency.
+    #[serde(default)]
+    pub revenue: BTreeMap<String, u128>,
     pub duplicates: u64,
     pub late: u64,
     pub out_of_order: u64,
@@ -75,6 +87,8 @@ pub struct Funnel {
     pub cart_view: u64,
     pub checkout: u64,
     pub purchase: u64,
+    #[serde(default)]
+    pub remove_from_cart: u64,
 }
 
 impl Funnel {
@@ -87,6 +101,7 @@ impl Funnel {
             Page::Cart => &mut self.cart_view,
             Page::Checkout => &mut self.checkout,
             Page::Purchase => &mut self.purchase,
+            Page::RemoveFromCart => &mut self.remove_from_cart,
         }
     }
 
@@ -99,6 +114,7 @@ impl Funnel {
             Page::Cart => self.cart_view,
             Page::Checkout => self.checkout,
             Page::Purchase => self.purchase,
+            Page::RemoveFromCart => self.remove_from_cart,
         }
     }
 
@@ -181,6 +197,12 @@ impl Manifest {
             mine.distinct_users += h.distinct_users;
             mine.funnel.add(&h.funnel);
             mine.purchases += h.purchases;
+            for (k, v) in &h.orders {
+                *mine.orders.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &h.revenue {
+                *mine.revenue.entry(k.clone()).or_default() += v;
+            }
             mine.duplicates += h.duplicates;
             mine.late += h.late;
             mine.out_of_order += h.out_of_order;
@@ -213,7 +235,7 @@ impl Manifest {
 #[derive(Default)]
 struct HourSets {
     users: HashSet<u64>,
-    steps: [HashSet<u64>; 7],
+    steps: [HashSet<u64>; PAGES.len()],
 }
 
 /// Builds the manifest from the events as they are emitted.
@@ -223,6 +245,7 @@ pub struct TruthBuilder<'m> {
     manifest: Manifest,
     sets: BTreeMap<String, HourSets>,
     last_hour: (i64, String),
+    replay: Replay,
 }
 
 impl<'m> TruthBuilder<'m> {
@@ -238,6 +261,7 @@ impl<'m> TruthBuilder<'m> {
             },
             sets: BTreeMap::new(),
             last_hour: (i64::MIN, String::new()),
+            replay: Replay::default(),
         }
     }
 
@@ -299,7 +323,16 @@ impl<'m> TruthBuilder<'m> {
         }
         match e.page {
             Page::Landing => hour.sessions_started += 1,
-            Page::Purchase => hour.purchases += 1,
+            Page::Purchase => {
+                hour.purchases += 1;
+                let lines = self.model.cart_before(e, &mut self.replay);
+                if !lines.is_empty() {
+                    let currency = self.model.catalog().currency();
+                    *hour.orders.entry(currency.to_string()).or_default() += 1;
+                    *hour.revenue.entry(currency.to_string()).or_default() +=
+                        u128::from(cart::total(lines));
+                }
+            }
             _ => {}
         }
         let sets = self.sets.entry(key.clone()).or_default();

@@ -245,6 +245,33 @@ fn an_empty_group_name_is_refused() {
     assert_located(&text, "group-name-1", "empty");
 }
 
+/// Issue 15: the original's example file had a placeholder where the stream name goes,
+/// and csgen took it as the stream's name (the first AWS call failed, far from the
+/// cause).
+#[test]
+fn a_placeholder_stream_name_is_refused_with_key_and_line() {
+    let key = "url-kinesis-stream-name";
+    let text = edited(&[(key, Some("<PROVIDE-YOUR-KINESIS-STREAM-NAME-HERE>"))]);
+    let p = assert_located(&text, key, "is not a Kinesis stream name");
+    assert!(p.message.contains("1 to 128 letters, digits"), "{p}");
+    assert!(p.message.contains("placeholder"), "{p}");
+    assert_located(
+        &edited(&[(key, Some("a b"))]),
+        key,
+        "is not a Kinesis stream name",
+    );
+    // Empty means not set, as before; AWS's characters are accepted.
+    assert_eq!(
+        load(&edited(&[(key, Some(""))])).config.kinesis_stream,
+        None
+    );
+    let ok = load(&edited(&[(key, Some("clicks_v2.prod-1"))]));
+    assert_eq!(
+        ok.config.kinesis_stream.as_deref(),
+        Some("clicks_v2.prod-1")
+    );
+}
+
 #[test]
 fn unknown_keys_are_warnings_with_their_line() {
     let text = edited(&[("colour", Some("blue")), ("custmer-id-min", Some("1"))]);

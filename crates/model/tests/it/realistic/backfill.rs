@@ -10,6 +10,11 @@ use super::{DAY, HOUR, MONDAY, encode, model, whole};
 const FAULTY: &str =
     "[faults]\nduplicate = 0.01\nlate = 0.01\nout_of_order = 0.01\nmalformed = 0.01\n";
 
+/// Faults and cart removals on: every kind of record the model writes.
+fn everything() -> String {
+    format!("{FAULTY}{}", super::orders::REMOVALS)
+}
+
 #[test]
 fn a_week_of_backfill_for_10000_customers() {
     let m = model("[customers]\ncount = 10000\n", 7);
@@ -50,7 +55,7 @@ fn a_week_of_backfill_for_10000_customers() {
 
 #[test]
 fn chunk_boundaries_do_not_change_the_stream() {
-    let m = model(FAULTY, 11);
+    let m = model(&everything(), 11);
     let (from, to) = (MONDAY + 5 * HOUR, MONDAY + 9 * HOUR);
     let all = whole(&m, from, to);
     assert!(all.len() > 1000);
@@ -61,11 +66,21 @@ fn chunk_boundaries_do_not_change_the_stream() {
         let mut edges = vec![from];
         edges.extend(cuts);
         edges.push(to);
-        let chunked: Vec<Event> = edges
+        let chunks: Vec<Vec<Event>> = edges
             .windows(2)
-            .flat_map(|w| m.window(w[0], w[1], Shard::ALL))
+            .map(|w| m.window(w[0], w[1], Shard::ALL))
             .collect();
-        assert_eq!(chunked, all, "cut at {edges:?}");
+        // Each chunk encoded by its own encoder, as worker threads do: carts and
+        // orders come out the same.
+        let bytes: Vec<u8> = chunks
+            .iter()
+            .flat_map(|c| encode(&m, c, Format::Json).data)
+            .collect();
+        assert!(
+            bytes == encode(&m, &all, Format::Json).data,
+            "cut at {edges:?}"
+        );
+        assert_eq!(chunks.concat(), all, "cut at {edges:?}");
     }
     // One stream filled in small steps (the live pacer's way) gives the same events.
     let mut stream = EventStream::new(&m, Shard::ALL, from);
@@ -77,26 +92,32 @@ fn chunk_boundaries_do_not_change_the_stream() {
     }
     assert_eq!(stepped, all);
     // Same seed, same bytes.
-    let again = model(FAULTY, 11).window(from, to, Shard::ALL);
+    let again = model(&everything(), 11).window(from, to, Shard::ALL);
     assert_eq!(
         encode(&m, &again, Format::Json).data,
         encode(&m, &all, Format::Json).data
     );
-    let other = model(FAULTY, 12).window(from, to, Shard::ALL);
+    let other = model(&everything(), 12).window(from, to, Shard::ALL);
     assert_ne!(other, all);
 }
 
 #[test]
 fn shards_in_threads_add_up_to_the_whole() {
-    let m = model(FAULTY, 5);
+    let m = model(&everything(), 5);
     let (from, to) = (MONDAY + 18 * HOUR, MONDAY + 22 * HOUR);
     let all = whole(&m, from, to);
+    let mut all_records: Vec<Vec<u8>> = encode(&m, &all, Format::Json)
+        .records()
+        .map(<[u8]>::to_vec)
+        .collect();
+    all_records.sort();
     let mut whole_truth = TruthBuilder::new(&m, Format::Json, Shard::ALL);
     whole_truth.add_all(&all);
     let whole_manifest = whole_truth.finish();
 
     let n = 3;
-    let parts: Vec<(Vec<Event>, csgen_model::Manifest)> = std::thread::scope(|s| {
+    type Part = (Vec<Event>, csgen_model::Manifest, Vec<Vec<u8>>);
+    let parts: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = (1..=n)
             .map(|i| {
                 let m = &m;
@@ -105,12 +126,22 @@ fn shards_in_threads_add_up_to_the_whole() {
                     let events = m.window(from, to, shard);
                     let mut t = TruthBuilder::new(m, Format::Json, shard);
                     t.add_all(&events);
-                    (events, t.finish())
+                    let records = encode(m, &events, Format::Json)
+                        .records()
+                        .map(<[u8]>::to_vec)
+                        .collect();
+                    (events, t.finish(), records)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let mut shard_records: Vec<Vec<u8>> = parts.iter().flat_map(|p| p.2.clone()).collect();
+    shard_records.sort();
+    assert!(
+        shard_records == all_records,
+        "the shards' records, carts and orders included, are the whole run's"
+    );
     let mut merged: Vec<Event> = parts.iter().flat_map(|p| p.0.clone()).collect();
     assert!(
         parts.iter().all(|p| !p.0.is_empty()),
@@ -125,8 +156,9 @@ fn shards_in_threads_add_up_to_the_whole() {
     manifest.shards = vec!["1/1".into()];
     assert_eq!(
         manifest, whole_manifest,
-        "shard manifests add up, distinct users included"
+        "shard manifests add up, distinct users, orders and revenue included"
     );
+    assert!(manifest.hours.values().any(|h| !h.revenue.is_empty()));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! determinism, the manifest against a recount, statistics, config errors.
 
 mod backfill;
+mod catalog;
 mod config;
+mod orders;
 mod stats;
 mod truth;
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use csgen_model::realistic::{Event, Fault, PAGES, Page, TARGETS};
+use csgen_model::realistic::{EXIT, Event, Fault, PAGES, Page, TARGETS};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use super::{DAY, MONDAY, model, whole};
@@ -58,11 +58,20 @@ fn sessions_follow_the_day_of_week_profile() {
     }
 }
 
+/// The funnel with many removals (the cart row is the example's with 0.15 moved from
+/// checkout to remove_from_cart), so that their row has data too.
+const REMOVALS: &str = "[funnel.cart]\ngroup_list = 0.10\nproduct = 0.15\ncheckout = 0.30\nremove_from_cart = 0.15\nexit = 0.30\n";
+
+/// Page transitions follow the funnel rows: `rows[page][target]` counts moves from a
+/// cart with items (and from every other page); `empty[page][target]` those from an
+/// empty cart, which follow the row without checkout and remove_from_cart.
 #[test]
 fn page_transitions_follow_the_funnel() {
     // Long gaps and sessions, so that only the funnel ends sessions.
     let m = model(
-        "[store]\nsessions_per_day = 200000\n[session]\ninactivity_gap_s = 600000\nmax_pages = 255\nmax_duration_s = 600000\n",
+        &format!(
+            "[store]\nsessions_per_day = 200000\n[session]\ninactivity_gap_s = 600000\nmax_pages = 255\nmax_duration_s = 600000\n{REMOVALS}"
+        ),
         23,
     );
     let events = whole(&m, MONDAY, MONDAY + DAY / 2 + 3_600_000);
@@ -70,7 +79,8 @@ fn page_transitions_follow_the_funnel() {
     for e in events.iter().filter(|e| e.ts_ms < MONDAY + DAY / 2) {
         sessions.entry(e.session_key()).or_default().push(e);
     }
-    let mut counts = [[0f64; 7]; 7];
+    let mut counts = [[0f64; 8]; 8];
+    let mut empty = [0f64; 8];
     for path in sessions.values_mut() {
         path.sort_by_key(|e| e.index());
         if path[0].page != Page::Landing {
@@ -79,25 +89,59 @@ fn page_transitions_follow_the_funnel() {
         if path.last().unwrap().ts_ms > MONDAY + DAY / 2 - 7_200_000 {
             continue; // may continue past the window
         }
-        for w in path.windows(2) {
-            counts[w[0].page as usize][w[1].page as usize - 1] += 1.0;
+        let mut cart: Vec<u64> = Vec::new();
+        let last = path.len() - 1;
+        for (i, e) in path.iter().enumerate() {
+            match e.page {
+                Page::AddToCart if !cart.contains(&e.product.unwrap()) => {
+                    cart.push(e.product.unwrap())
+                }
+                Page::RemoveFromCart => {
+                    let before = cart.len();
+                    cart.retain(|&p| Some(p) != e.product);
+                    assert_eq!(cart.len() + 1, before, "a removal takes a line of the cart");
+                }
+                Page::Purchase => cart.clear(),
+                _ => {}
+            }
+            let target = if i == last {
+                EXIT
+            } else {
+                path[i + 1].page as usize - 1
+            };
+            if cart.is_empty() && e.page == Page::Cart {
+                empty[target] += 1.0;
+            } else {
+                counts[e.page as usize][target] += 1.0;
+            }
         }
-        counts[path.last().unwrap().page as usize][6] += 1.0;
     }
     let funnel = m.config().funnel;
-    for page in PAGES {
-        let row = counts[page as usize];
+    let mut rows: Vec<(String, [f64; 8], [f64; 8])> = PAGES
+        .iter()
+        .map(|&p| {
+            (
+                p.state_name().to_owned(),
+                counts[p as usize],
+                funnel[p as usize],
+            )
+        })
+        .collect();
+    let without = m.config().next_page_shares(Page::Cart, true);
+    assert_eq!(without[Page::Checkout as usize - 1], 0.0);
+    assert!((without[EXIT] - 0.30 / 0.55).abs() < 1e-12, "{without:?}");
+    rows.push(("empty cart".to_owned(), empty, without));
+    for (name, row, shares) in rows {
         let n: f64 = row.iter().sum();
-        assert!(n > 500.0, "{page}: only {n} transitions");
+        assert!(n > 200.0, "{name}: only {n} transitions");
         for (t, &c) in row.iter().enumerate() {
-            let p = funnel[page as usize][t];
+            let p = shares[t];
             // Five standard errors, plus a little for rounding.
             let tolerance = 5.0 * (p * (1.0 - p) / n).sqrt() + 1e-3;
             let observed = c / n;
             assert!(
                 (observed - p).abs() <= tolerance,
-                "{} -> {}: observed {observed:.4}, configured {p} (n = {n}, tolerance {tolerance:.4})",
-                page.state_name(),
+                "{name} -> {}: observed {observed:.4}, configured {p} (n = {n}, tolerance {tolerance:.4})",
                 TARGETS[t]
             );
         }

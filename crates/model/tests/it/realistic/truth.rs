@@ -18,7 +18,7 @@ fn hour_of(ts: &str) -> String {
 
 #[test]
 fn manifest_matches_a_recount_of_the_records() {
-    let m = model(FAULTY, 99);
+    let m = model(&format!("{FAULTY}{}", super::orders::REMOVALS), 99);
     let events = whole(&m, MONDAY, MONDAY + DAY);
     let batch = encode(&m, &events, Format::Json);
     let mut builder = TruthBuilder::new(&m, Format::Json, Shard::ALL);
@@ -84,7 +84,13 @@ fn manifest_matches_a_recount_of_the_records() {
         }
         match kind.as_str() {
             "landing" => hour.sessions_started += 1,
-            "purchase" => hour.purchases += 1,
+            "purchase" => {
+                hour.purchases += 1;
+                let currency = v["currency"].as_str().unwrap().to_owned();
+                *hour.orders.entry(currency.clone()).or_default() += 1;
+                *hour.revenue.entry(currency).or_default() +=
+                    u128::from(super::orders::cents(&v["revenue"]));
+            }
             _ => {}
         }
         let user = v["user_id"].as_u64().unwrap();
@@ -140,6 +146,8 @@ fn manifest_matches_a_recount_of_the_records() {
             "{key} sessions"
         );
         assert_eq!(mine.purchases, theirs.purchases, "{key} purchases");
+        assert_eq!(mine.orders, theirs.orders, "{key} orders");
+        assert_eq!(mine.revenue, theirs.revenue, "{key} revenue, to the cent");
         assert_eq!(mine.distinct_users, theirs.distinct_users, "{key} users");
         assert_eq!(mine.duplicates, theirs.duplicates, "{key} duplicates");
         assert_eq!(mine.malformed, theirs.malformed, "{key} malformed");
@@ -151,6 +159,7 @@ fn manifest_matches_a_recount_of_the_records() {
             ("cart_view", theirs.funnel.cart_view),
             ("checkout", theirs.funnel.checkout),
             ("purchase", theirs.funnel.purchase),
+            ("remove_from_cart", theirs.funnel.remove_from_cart),
         ] {
             let mine = steps
                 .get(&(key.clone(), kind.to_owned()))
@@ -163,6 +172,18 @@ fn manifest_matches_a_recount_of_the_records() {
     assert_eq!(
         manifest.events + mf.duplicate.count + mf.malformed.count,
         manifest.records
+    );
+    let revenue: u128 = manifest
+        .hours
+        .values()
+        .filter_map(|h| h.revenue.get("USD"))
+        .sum();
+    assert!(revenue > 100_000, "{revenue} cents of orders");
+    assert!(
+        manifest
+            .hours
+            .values()
+            .any(|h| h.funnel.remove_from_cart > 0)
     );
 
     let json = manifest.to_json();
@@ -188,4 +209,29 @@ fn url_format_shows_every_malformed_record_as_a_broken_url() {
     assert!(broken > 0);
     assert_eq!(manifest.faults.malformed.broken_url, broken);
     assert_eq!(manifest.faults.malformed.count, broken);
+}
+
+#[test]
+fn an_older_manifest_without_orders_still_reads() {
+    let m = model("", 3);
+    let mut t = TruthBuilder::new(&m, Format::Json, Shard::ALL);
+    t.add_all(&whole(&m, MONDAY + 19 * HOUR, MONDAY + 20 * HOUR));
+    let manifest = t.finish();
+    let mut json: Value = serde_json::from_str(&manifest.to_json()).unwrap();
+    for hour in json["hours"].as_object_mut().unwrap().values_mut() {
+        let hour = hour.as_object_mut().unwrap();
+        hour.remove("orders");
+        hour.remove("revenue");
+        hour["funnel"]
+            .as_object_mut()
+            .unwrap()
+            .remove("remove_from_cart");
+    }
+    let old = csgen_model::Manifest::from_json(&json.to_string()).expect("still reads");
+    assert_eq!(old.events, manifest.events);
+    assert!(
+        old.hours
+            .values()
+            .all(|h| h.orders.is_empty() && h.revenue.is_empty())
+    );
 }
