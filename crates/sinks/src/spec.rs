@@ -7,7 +7,7 @@ use std::str::FromStr;
 use csgen_pipeline::endpoint::{self, Direction, Entry, SpecError};
 
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{AnySink, SinkError, file, firehose, kinesis, lake, stdout};
+use crate::{AnySink, SinkError, browse, file, firehose, http, kinesis, lake, stdout};
 
 /// A sink named on the command line (`--sink SPEC`) or in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum SinkSpec {
     File(file::FileSpec),
     Kinesis(kinesis::KinesisSpec),
     Firehose(firehose::FirehoseSpec),
+    Http(http::HttpSpec),
+    Browse(browse::BrowseSpec),
     Lake(lake::LakeSinkSpec),
 }
 
@@ -36,6 +38,14 @@ pub const SINKS: &[Entry<SinkSpec>] = &[
     Entry {
         form: firehose::FORM,
         parse: |rest| firehose::FirehoseSpec::parse(rest).map(SinkSpec::Firehose),
+    },
+    Entry {
+        form: http::FORM,
+        parse: |rest| http::HttpSpec::parse(rest).map(SinkSpec::Http),
+    },
+    Entry {
+        form: browse::FORM,
+        parse: |rest| browse::BrowseSpec::parse(rest).map(SinkSpec::Browse),
     },
     Entry {
         form: lake::FORM,
@@ -60,6 +70,8 @@ impl SinkSpec {
             Self::File(s) => s,
             Self::Kinesis(s) => s,
             Self::Firehose(s) => s,
+            Self::Http(s) => s,
+            Self::Browse(s) => s,
             Self::Lake(s) => s,
         }
     }

@@ -19,6 +19,26 @@ fn every_registered_form_parses_prints_back_and_is_in_the_help() {
         ("kinesis:clicks?linger-ms=50", "kinesis:clicks?linger=50ms"),
         ("firehose:lake", "firehose:lake"),
         ("firehose:lake?linger=1s", "firehose:lake?linger=1s"),
+        (
+            "http:http://127.0.0.1:8080/collect",
+            "http:http://127.0.0.1:8080/collect",
+        ),
+        (
+            "http:https://c.example/v1/batch?format=json-array&gzip=true&batch-records=100&linger=50ms&timeout=2s&query=writeKey%3Dabc&header.X-Source=csgen&header-env.Authorization=COLLECTOR_TOKEN&headers-file=/run/h",
+            "http:https://c.example/v1/batch?format=json-array&gzip=true&batch-records=100&linger=50ms&timeout=2s&query=writeKey%3Dabc&header.X-Source=csgen&header-env.Authorization=COLLECTOR_TOKEN&headers-file=/run/h",
+        ),
+        ("http:http://h/c?linger=200ms", "http:http://h/c"),
+        ("browse", "browse:"),
+        ("browse:", "browse:"),
+        (
+            "browse:http://127.0.0.1:8080",
+            "browse:http://127.0.0.1:8080",
+        ),
+        (
+            "browse:http://127.0.0.1:8080/shop?connections=64&follow-redirects=true&ok-status=2xx&session=header",
+            "browse:http://127.0.0.1:8080/shop?connections=64&follow-redirects=true&ok-status=2xx&session=header",
+        ),
+        ("browse:?timeout=1s", "browse:?timeout=1s"),
         ("lake:./lake", "lake:./lake"),
         ("lake:s3://bucket/pre/fix", "lake:s3://bucket/pre/fix"),
         (
@@ -68,6 +88,15 @@ fn the_precise_parse_error_reaches_the_user() {
             "compression=\"lzma\": expected one of zstd, snappy, none",
         ),
         ("firehose:?linger=1s", "stream name \"\""),
+        ("http:", "no URL"),
+        ("http:?gzip=true", "no URL"),
+        ("http:127.0.0.1:8080", "expected http://HOST"),
+        (
+            "http:http://h/c?header.Authorization=Bearer%20x",
+            "credentials are never on the command line",
+        ),
+        ("browse:ftp://x", "expected http://HOST"),
+        ("browse:?connections=0", "connections=\"0\""),
     ] {
         let e = bad.parse::<SinkSpec>().unwrap_err().to_string();
         assert!(
