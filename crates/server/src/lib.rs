@@ -8,6 +8,7 @@
 //! shutdown future resolves.
 
 pub mod auth;
+pub mod collect;
 pub mod control;
 pub mod dashboard;
 mod metrics;
