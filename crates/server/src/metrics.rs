@@ -2,6 +2,7 @@
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
@@ -60,6 +61,30 @@ pub(crate) fn render(status: &Status) -> String {
             0.0
         }),
     );
+    if let Some(calls) = &c.calls {
+        let by_class = Family::<Vec<(String, String)>, Counter>::default();
+        for (class, n) in calls.classes() {
+            by_class
+                .get_or_create(&vec![("class".to_owned(), class.to_owned())])
+                .inc_by(n);
+        }
+        registry.register(
+            "sink_calls",
+            "Requests the sink made (browse, http), by status class; error: no answer",
+            by_class,
+        );
+        let latency = Family::<Vec<(String, String)>, Gauge<f64, AtomicU64>>::default();
+        for (quantile, seconds) in calls.latencies() {
+            latency
+                .get_or_create(&vec![("quantile".to_owned(), quantile.to_owned())])
+                .set(seconds);
+        }
+        registry.register(
+            "sink_call_latency_seconds",
+            "Request latency quantiles since the sink opened (quantile 1: the maximum)",
+            latency,
+        );
+    }
     let mut out = String::new();
     encode(&mut out, &registry).expect("writing to a String cannot fail");
     out

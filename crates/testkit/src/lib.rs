@@ -3,20 +3,37 @@
 //! The tests talk to real servers on 127.0.0.1 that `scripts/setup.sh` installs:
 //! kinesalite (Kinesis API, from `tools/node`) and moto (Kinesis, Firehose and S3
 //! APIs, from the Python venv `.venv`). [`Server`] starts one on a free port, polls it
-//! with a deadline until it answers, and kills it when dropped.
+//! with a deadline until it answers, and kills it when dropped. [`Nginx`] runs Debian's
+//! nginx as a web store for the browse sink; [`FaultServer`] is an HTTP collector that
+//! injects 429s, 500s, slow answers and dropped connections.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
 //!
 //! Standard library only, so that it adds nothing to any crate's build.
 
+mod fault;
+mod nginx;
 mod server;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use fault::{Fault, FaultServer, Stored};
+pub use nginx::{Access, Nginx};
 pub use server::{Server, create_bucket, free_port};
+
+/// `/usr/bin/NAME` if installed (Debian tools the tests drive: curl, wrk); otherwise
+/// [`missing`].
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let path = Path::new("/usr/bin").join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        missing(&format!("{name} (Debian package)"))
+    }
+}
 
 /// The repository root (`tools/`, `.venv/` and `examples/` live there).
 pub fn repo_root() -> PathBuf {

@@ -5,6 +5,7 @@
 
 mod cli;
 mod firehose;
+mod http;
 mod kinesis;
 mod proxy;
 
