@@ -5,6 +5,7 @@ mod dashboard;
 mod demo;
 mod endpoints;
 mod generate;
+mod http;
 mod pipeline;
 mod serve;
 mod support;
