@@ -89,3 +89,56 @@ pub(crate) fn render(status: &Status) -> String {
     encode(&mut out, &registry).expect("writing to a String cannot fail");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use csgen_sinks::StatsSnapshot;
+    use csgen_sinks::calls::CallsSnapshot;
+
+    use super::*;
+
+    #[test]
+    fn a_sinks_request_classes_and_latency_quantiles_are_rendered() {
+        let status = Status {
+            state: State::Running,
+            model: "classic",
+            rate: 10.0,
+            achieved_rate: 9.5,
+            sink: "browse:http://127.0.0.1:8080".into(),
+            counters: StatsSnapshot {
+                generated: 12,
+                delivered: 10,
+                failed: 2,
+                calls: Some(CallsSnapshot {
+                    count: 12,
+                    by_class: [0, 10, 0, 1, 0, 1],
+                    p50_us: 1500,
+                    p90_us: 4000,
+                    p99_us: 9000,
+                    max_us: 12_000,
+                }),
+                ..StatsSnapshot::default()
+            },
+            last_error: None,
+        };
+        let text = render(&status);
+        for line in [
+            "csgen_sink_calls_total{class=\"2xx\"} 10",
+            "csgen_sink_calls_total{class=\"4xx\"} 1",
+            "csgen_sink_calls_total{class=\"error\"} 1",
+            "csgen_sink_call_latency_seconds{quantile=\"0.5\"} 0.0015",
+            "csgen_sink_call_latency_seconds{quantile=\"0.99\"} 0.009",
+            "csgen_sink_call_latency_seconds{quantile=\"1\"} 0.012",
+        ] {
+            assert!(text.contains(line), "{line} missing in:\n{text}");
+        }
+        let plain = Status {
+            counters: StatsSnapshot::default(),
+            ..status
+        };
+        assert!(
+            !render(&plain).contains("sink_call"),
+            "no call metrics for sinks without calls"
+        );
+    }
+}

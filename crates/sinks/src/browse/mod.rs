@@ -150,13 +150,15 @@ impl Shared {
                     return self.failed(&e.to_string());
                 }
             };
-            if self.follow_redirects && (300..400).contains(&answer.status) && hops < MAX_REDIRECTS
-            {
-                if let Some(next) = answer.location.as_deref().and_then(|l| same_site(&uri, l)) {
-                    uri = next;
-                    hops += 1;
-                    continue;
-                }
+            let redirect = (self.follow_redirects
+                && (300..400).contains(&answer.status)
+                && hops < MAX_REDIRECTS)
+                .then(|| answer.location.as_deref().and_then(|l| same_site(&uri, l)))
+                .flatten();
+            if let Some(next) = redirect {
+                uri = next;
+                hops += 1;
+                continue;
             }
             self.stats
                 .calls()
