@@ -6,7 +6,8 @@ use std::time::Duration;
 use csgen_pipeline::endpoint::duration::Shown;
 use csgen_pipeline::endpoint::{Options, Written};
 
-use crate::http::headers::{HeaderSources, check_plain_header};
+use crate::http::headers::HeaderSources;
+use crate::http::options::choice_name;
 
 /// How a request carries its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,11 +31,7 @@ impl SessionCarrier {
 
 impl fmt::Display for SessionCarrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Self::CHOICES
-            .iter()
-            .find(|(_, v)| v == self)
-            .map_or("cookie", |(n, _)| *n);
-        f.write_str(name)
+        f.write_str(choice_name(&Self::CHOICES, self))
     }
 }
 
@@ -159,18 +156,7 @@ impl BrowseOptions {
     pub fn parse(query: &str) -> Result<Self, String> {
         let mut o = Options::parse(query)?;
         let d = Self::default();
-        let mut headers = HeaderSources::default();
-        for (name, value) in o.take_prefixed("header.") {
-            check_plain_header(name, value)?;
-            headers.plain.push((name.to_owned(), value.to_owned()));
-        }
-        for (name, var) in o.take_prefixed("header-env.") {
-            if var.is_empty() {
-                return Err(format!("header-env.{name}: name an environment variable"));
-            }
-            headers.env.push((name.to_owned(), var.to_owned()));
-        }
-        headers.file = o.take("headers-file").map(Into::into);
+        let headers = HeaderSources::parse(&mut o)?;
         let options = Self {
             connections: o.number("connections", 1..=4096)?.unwrap_or(d.connections),
             timeout: o

@@ -15,7 +15,7 @@
 
 use std::path::PathBuf;
 
-use csgen_pipeline::endpoint::Written;
+use csgen_pipeline::endpoint::{Options, Written};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::options::decode;
@@ -55,6 +55,24 @@ pub(crate) fn check_plain_header(name: &str, value: &str) -> Result<(), String> 
 }
 
 impl HeaderSources {
+    /// Takes `header.NAME=VALUE`, `header-env.NAME=VAR` and `headers-file=PATH` from a
+    /// spec's options.
+    pub(crate) fn parse(o: &mut Options<'_>) -> Result<Self, String> {
+        let mut headers = Self::default();
+        for (name, value) in o.take_prefixed("header.") {
+            check_plain_header(name, value)?;
+            headers.plain.push((name.to_owned(), value.to_owned()));
+        }
+        for (name, var) in o.take_prefixed("header-env.") {
+            if var.is_empty() {
+                return Err(format!("header-env.{name}: name an environment variable"));
+            }
+            headers.env.push((name.to_owned(), var.to_owned()));
+        }
+        headers.file = o.take("headers-file").map(PathBuf::from);
+        Ok(headers)
+    }
+
     /// Writes the sources back as options (names and places only, never a secret).
     pub(crate) fn write(&self, w: &mut Written) {
         for (name, value) in &self.plain {

@@ -8,14 +8,13 @@
 
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use csgen_pipeline::endpoint::duration::Shown;
 use csgen_pipeline::endpoint::{Options, Written};
 
 use crate::batched::options::StreamOptions;
-use crate::http::headers::{HeaderSources, check_plain_header};
+use crate::http::headers::HeaderSources;
 
 /// How records are put in a request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,12 +39,16 @@ impl BodyFormat {
 
 impl fmt::Display for BodyFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Self::CHOICES
-            .iter()
-            .find(|(_, v)| v == self)
-            .map_or("ndjson", |(n, _)| *n);
-        f.write_str(name)
+        f.write_str(choice_name(&Self::CHOICES, self))
     }
+}
+
+/// The name of `value` among an option's `choices` (as `Options::choice` reads them).
+pub(crate) fn choice_name<T: PartialEq>(choices: &[(&'static str, T)], value: &T) -> &'static str {
+    choices
+        .iter()
+        .find(|(_, v)| v == value)
+        .map_or("?", |(name, _)| *name)
 }
 
 /// Everything after the `?` of `http:URL?…`.
@@ -148,18 +151,7 @@ impl HttpOptions {
         if let Some(q) = &query_text {
             decode(q).map_err(|e| format!("query={q:?}: {e}"))?;
         }
-        let mut headers = HeaderSources::default();
-        for (name, value) in o.take_prefixed("header.") {
-            check_plain_header(name, value)?;
-            headers.plain.push((name.to_owned(), value.to_owned()));
-        }
-        for (name, var) in o.take_prefixed("header-env.") {
-            if var.is_empty() {
-                return Err(format!("header-env.{name}: name an environment variable"));
-            }
-            headers.env.push((name.to_owned(), var.to_owned()));
-        }
-        headers.file = o.take("headers-file").map(PathBuf::from);
+        let headers = HeaderSources::parse(&mut o)?;
         let options = Self {
             format,
             gzip: o.boolean("gzip")?.unwrap_or(d.gzip),
