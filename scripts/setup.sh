@@ -58,3 +58,14 @@ if ! command -v podman >/dev/null || ! command -v systemd-analyze >/dev/null; th
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman systemd
 fi
+
+# --- nginx, wrk and curl (Debian): the HTTP tests' real peers. ---
+# crates/cli/tests/it/http.rs drives browse mode against nginx-light (started by
+# csgen_testkit::Nginx with a configuration of its own on 127.0.0.1) and csgen collect
+# with curl and wrk; scripts/bench-http.sh compares browse mode with wrk on nginx.
+if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/wrk ] || [ ! -x /usr/bin/curl ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light wrk curl
+fi

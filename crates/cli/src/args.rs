@@ -50,6 +50,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Check a lake against a run's ground-truth manifest (exit 1 with a report if not).
     Verify(VerifyArgs),
+    /// Run an HTTP collector: POSTed batches and pixel GETs into any sink.
+    Collect(CollectArgs),
     /// Read a control token on stdin and print the config line with its SHA-256 digest.
     TokenHash,
 }
@@ -324,6 +326,62 @@ pub struct DemoArgs {
     pub seed: Option<u64>,
 }
 
+/// `csgen collect`: every limit of the collector, with its default (docs/collect.md).
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Where collected records go (default stdout); the forms are listed in --help.
+    #[arg(long, value_name = "SPEC", value_parser = parse_sink, long_help = sink_help())]
+    pub sink: Option<SinkSpec>,
+
+    /// Endpoint URL for AWS services (e.g. a local Kinesis server); overrides AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// File holding the bearer token clients must send (else CSGEN_COLLECT_TOKEN; with
+    /// neither, no token is asked for). Never on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Largest request body in MiB, also once gzip-decoded.
+    #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_body_mib: u32,
+
+    /// Most records in one request.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub max_records: u32,
+
+    /// Largest record in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_record_kib: u32,
+
+    /// Records accepted but not yet delivered, over all requests; beyond, 429.
+    #[arg(long, value_name = "N", default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(1..=100_000_000))]
+    pub buffer_records: u32,
+
+    /// Longest a client may take to send its request line and headers.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub header_timeout: Duration,
+
+    /// Longest a request may take, body and delivery included.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout)]
+    pub request_timeout: Duration,
+
+    /// Connections open at once; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+
+    /// How long the final flush may take before csgen reports what is undelivered.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub flush_timeout: Duration,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -412,6 +470,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     duration::parse_any(s)
 }
 
+/// A timeout: 1ms to 1h.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    duration::parse(s, Duration::from_millis(1), Duration::from_secs(3600))
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
@@ -452,6 +515,7 @@ mod tests {
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
         for sub in [
             "generate", "serve", "check", "enrich", "ddl", "query", "report", "demo", "verify",
+            "collect",
         ] {
             let mut s = cmd
                 .find_subcommand_mut(sub)

@@ -29,6 +29,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Query(a) => cmd::query::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Collect(a) => cmd::collect::run(a),
         Command::TokenHash => cmd::token_hash::run(),
     }
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 use csgen_model::Shard;
 use csgen_model::rate::{self, RateError};
 use csgen_pacer::{Control, Outcome, StopReason};
+use csgen_sinks::calls::CallsSnapshot;
 use csgen_sinks::{Sink, SinkStats, StatsSnapshot};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -89,7 +90,7 @@ pub enum TransitionError {
 }
 
 /// The sink's counters, as the API shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Counters {
     /// Events generated and handed to the sink.
     pub generated: u64,
@@ -101,6 +102,11 @@ pub struct Counters {
     pub retried: u64,
     /// Generated but neither delivered nor failed yet.
     pub in_flight: u64,
+    /// Sinks that make requests (`http:`, `browse:`): `{"count", "by_class": {"2xx": …},
+    /// "latency_ms": {"p50", "p90", "p99", "max"}}`; absent for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub calls: Option<CallsSnapshot>,
 }
 
 impl From<StatsSnapshot> for Counters {
@@ -111,6 +117,7 @@ impl From<StatsSnapshot> for Counters {
             failed: s.failed,
             retried: s.retried,
             in_flight: s.in_flight,
+            calls: s.calls,
         }
     }
 }

@@ -11,6 +11,7 @@
 
 mod api;
 pub mod auth;
+pub mod collect;
 pub mod control;
 pub mod dashboard;
 mod error;

@@ -4,19 +4,24 @@
 //! and retrying as its service needs) and accounts for every record in its
 //! [`SinkStats`]: generated = delivered + failed + in flight, at every moment.
 //!
-//! Each sink is one module (`stdout`, `file`, `kinesis`, `firehose`, `kafka`, `lake`) that owns
+//! Each sink is one module (`stdout`, `file`, `kinesis`, `firehose`, `kafka`, `http`,
+//! `browse`, `lake`) that owns
 //! its scheme, spec form and options, parsing, `Display`, build and help line.
 //! [`SinkSpec`] is the closed set a user can name (`--sink SPEC`) and [`SINKS`] the one
 //! table behind its parsing and help; [`SinkSpec::build`] opens a sink from a neutral
 //! [`SinkContext`] and hands back a separate health check the caller may run.
 
 mod batched;
+pub mod browse;
+pub mod calls;
 mod context;
 pub mod file;
 pub mod firehose;
+pub mod http;
 pub mod kafka;
 pub mod kinesis;
 pub mod lake;
+mod reasons;
 mod spec;
 mod stats;
 pub mod stdout;

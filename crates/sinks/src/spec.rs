@@ -7,7 +7,9 @@ use std::str::FromStr;
 use csgen_pipeline::endpoint::{self, Direction, Entry, SpecError};
 
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{AnySink, SinkError, file, firehose, kafka, kinesis, lake, stdout};
+use crate::{
+    AnySink, SinkError, browse, file, firehose, http, kafka, kinesis, lake, stdout,
+};
 
 /// A sink named on the command line (`--sink SPEC`) or in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +19,8 @@ pub enum SinkSpec {
     Kinesis(kinesis::KinesisSpec),
     Firehose(firehose::FirehoseSpec),
     Kafka(kafka::KafkaSpec),
+    Http(http::HttpSpec),
+    Browse(browse::BrowseSpec),
     Lake(lake::LakeSinkSpec),
 }
 
@@ -43,6 +47,14 @@ pub const SINKS: &[Entry<SinkSpec>] = &[
         parse: |rest| kafka::KafkaSpec::parse(rest).map(SinkSpec::Kafka),
     },
     Entry {
+        form: http::FORM,
+        parse: |rest| http::HttpSpec::parse(rest).map(SinkSpec::Http),
+    },
+    Entry {
+        form: browse::FORM,
+        parse: |rest| browse::BrowseSpec::parse(rest).map(SinkSpec::Browse),
+    },
+    Entry {
         form: lake::FORM,
         parse: |rest| lake::LakeSinkSpec::parse(rest).map(SinkSpec::Lake),
     },
@@ -66,6 +78,8 @@ impl SinkSpec {
             Self::Kinesis(s) => s,
             Self::Firehose(s) => s,
             Self::Kafka(s) => s,
+            Self::Http(s) => s,
+            Self::Browse(s) => s,
             Self::Lake(s) => s,
         }
     }

@@ -33,6 +33,26 @@ fn every_registered_form_parses_prints_back_and_is_in_the_help() {
             "kafka:b:1/t?key=field:group_id&acks=1&idempotence=false",
         ),
         ("kafka:b:1/t?linger=5ms&key=random", "kafka:b:1/t"),
+        (
+            "http:http://127.0.0.1:8080/collect",
+            "http:http://127.0.0.1:8080/collect",
+        ),
+        (
+            "http:https://c.example/v1/batch?format=json-array&gzip=true&batch-records=100&linger=50ms&timeout=2s&query=writeKey%3Dabc&header.X-Source=csgen&header-env.Authorization=COLLECTOR_TOKEN&headers-file=/run/h",
+            "http:https://c.example/v1/batch?format=json-array&gzip=true&batch-records=100&linger=50ms&timeout=2s&query=writeKey%3Dabc&header.X-Source=csgen&header-env.Authorization=COLLECTOR_TOKEN&headers-file=/run/h",
+        ),
+        ("http:http://h/c?linger=200ms", "http:http://h/c"),
+        ("browse", "browse:"),
+        ("browse:", "browse:"),
+        (
+            "browse:http://127.0.0.1:8080",
+            "browse:http://127.0.0.1:8080",
+        ),
+        (
+            "browse:http://127.0.0.1:8080/shop?connections=64&follow-redirects=true&ok-status=2xx&session=header",
+            "browse:http://127.0.0.1:8080/shop?connections=64&follow-redirects=true&ok-status=2xx&session=header",
+        ),
+        ("browse:?timeout=1s", "browse:?timeout=1s"),
         ("lake:./lake", "lake:./lake"),
         ("lake:s3://bucket/pre/fix", "lake:s3://bucket/pre/fix"),
         (
@@ -93,6 +113,15 @@ fn the_precise_parse_error_reaches_the_user() {
             "unknown option \"partition-key\"",
         ),
         ("kafka:b:1/t?key=colour", "key=\"colour\""),
+        ("http:", "no URL"),
+        ("http:?gzip=true", "no URL"),
+        ("http:127.0.0.1:8080", "expected http://HOST"),
+        (
+            "http:http://h/c?header.Authorization=Bearer%20x",
+            "credentials are never on the command line",
+        ),
+        ("browse:ftp://x", "expected http://HOST"),
+        ("browse:?connections=0", "connections=\"0\""),
     ] {
         let e = bad.parse::<SinkSpec>().unwrap_err().to_string();
         assert!(

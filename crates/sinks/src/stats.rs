@@ -2,6 +2,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use crate::calls::{CallStats, CallsSnapshot};
+
 /// Counters shared between a sink, the generator feeding it and whoever reports on
 /// it (`/status`, `/metrics`, the final summary). In flight is derived, so the
 /// identity generated = delivered + failed + in flight holds by construction.
@@ -11,6 +13,8 @@ pub struct SinkStats {
     delivered: AtomicU64,
     failed: AtomicU64,
     retried: AtomicU64,
+    /// Calls the sink made (requests), for sinks that record them.
+    calls: CallStats,
 }
 
 /// A consistent-enough reading of [`SinkStats`].
@@ -22,6 +26,10 @@ pub struct StatsSnapshot {
     /// Records re-sent after a retryable failure (a record may count more than once).
     pub retried: u64,
     pub in_flight: u64,
+    /// Calls by outcome class and their latency percentiles, when the sink records its
+    /// calls (`http:`, `browse:`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<CallsSnapshot>,
 }
 
 impl SinkStats {
@@ -41,6 +49,11 @@ impl SinkStats {
         self.retried.fetch_add(n, Relaxed);
     }
 
+    /// Where a sink records its calls (see [`crate::calls`]).
+    pub fn calls(&self) -> &CallStats {
+        &self.calls
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         // Read the outcomes before `generated`, so in flight can never underflow.
         let delivered = self.delivered.load(Relaxed);
@@ -53,6 +66,7 @@ impl SinkStats {
             failed,
             retried,
             in_flight: generated - delivered - failed,
+            calls: self.calls.snapshot(),
         }
     }
 }

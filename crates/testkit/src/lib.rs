@@ -5,7 +5,9 @@
 //! APIs, from the Python venv `.venv`) and tansu (a Kafka-API broker, from the same
 //! venv). [`Server`] starts one on a free port, polls it with a deadline until it
 //! answers, and kills it when dropped. [`KafkaClient`] is the independent Kafka client
-//! that reads back what csgen wrote.
+//! that reads back what csgen wrote. [`Nginx`] runs Debian's nginx as a web store for
+//! the browse sink; [`FaultServer`] is an HTTP collector that injects 429s, 500s, slow
+//! answers and dropped connections.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
@@ -16,15 +18,30 @@
 //! that it adds nothing to any crate's build.
 
 pub mod corpus;
+mod fault;
 mod kafka;
+mod nginx;
 mod server;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use fault::{Fault, FaultServer, Stored};
 pub use kafka::KafkaClient;
+pub use nginx::{Access, Nginx};
 pub use server::{Server, create_bucket, free_port};
+
+/// `/usr/bin/NAME` if installed (Debian tools the tests drive: curl, wrk); otherwise
+/// [`missing`].
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let path = Path::new("/usr/bin").join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        missing(&format!("{name} (Debian package)"))
+    }
+}
 
 /// The repository root (`tools/`, `.venv/` and `examples/` live there).
 pub fn repo_root() -> PathBuf {

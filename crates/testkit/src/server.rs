@@ -254,7 +254,7 @@ fn reported_port(child: &mut Child) -> u16 {
 
 /// Polls `addr` until it accepts a connection; panics if the child exits first or
 /// nothing listens within [`START_LIMIT`].
-fn wait_listening(addr: SocketAddr, child: &mut Child) {
+pub(crate) fn wait_listening(addr: SocketAddr, child: &mut Child) {
     let deadline = Instant::now() + START_LIMIT;
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {

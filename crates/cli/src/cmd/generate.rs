@@ -165,6 +165,9 @@ fn report(sink: &impl Sink, outcome: &Outcome, seed: u64) -> anyhow::Result<()> 
             _ => "",
         }
     );
+    if let Some(calls) = stats.calls {
+        eprintln!("csgen: {calls}");
+    }
     if let Some(e) = &outcome.error {
         bail!("delivery failed: {e}");
     }

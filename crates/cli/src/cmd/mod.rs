@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod collect;
 pub mod ddl;
 pub mod demo;
 pub mod enrich;

@@ -87,6 +87,9 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
             .await
             .unwrap_or_else(|_| controller.stats().snapshot());
         eprintln!("csgen: {}", counts(&stats));
+        if let Some(calls) = &stats.calls {
+            eprintln!("csgen: {calls}");
+        }
         all_delivered(&stats)
     })
 }

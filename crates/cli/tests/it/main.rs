@@ -7,6 +7,7 @@ mod demo;
 mod deploy;
 mod endpoints;
 mod generate;
+mod http;
 mod indexed_job;
 mod openapi;
 mod pipeline;

@@ -84,7 +84,8 @@ impl Drop for TempDir {
     }
 }
 
-/// `csgen serve` on 127.0.0.1 (port 0), killed on drop unless it exited.
+/// `csgen serve` (or another server command) on 127.0.0.1 (port 0), killed on drop
+/// unless it exited.
 pub struct Server {
     child: Option<Child>,
     pub base: String,
@@ -94,15 +95,22 @@ pub struct Server {
 pub const TOKEN: &str = "test-token-1";
 
 impl Server {
+    /// `csgen serve` with the test token.
     pub fn start(extra: &[&str]) -> Self {
+        Self::spawn("serve", extra, &[("CS_TOKEN", TOKEN)])
+    }
+
+    /// `csgen COMMAND --bind 127.0.0.1:0 EXTRA…` with `env`, once it announces
+    /// `csgen: listening on http://…` on stderr.
+    pub fn spawn(command: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = csgen()
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args([command, "--bind", "127.0.0.1:0"])
             .args(extra)
-            .env("CS_TOKEN", TOKEN)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("csgen serve runs");
+            .unwrap_or_else(|e| panic!("csgen {command} runs: {e}"));
         let (tx, rx) = mpsc::channel();
         let err = child.stderr.take().unwrap();
         std::thread::spawn(move || {

@@ -5,6 +5,7 @@
 //! whatever an endpoint did not ask for is reported as unknown with the list of
 //! known keys. Problems are plain text naming the option; the registry adds the spec.
 
+use std::borrow::Cow;
 use std::fmt::{self, Display};
 use std::num::NonZeroUsize;
 use std::ops::RangeInclusive;
@@ -49,6 +50,19 @@ impl<'a> Options<'a> {
         let (_, value, used) = self.pairs.iter_mut().find(|(k, _, _)| *k == key)?;
         *used = true;
         Some(*value)
+    }
+
+    /// Every option whose key starts with `prefix` (`header.` of `header.X-Api-Key=1`),
+    /// as (the rest of the key, value) in the order written, marking them used.
+    pub fn take_prefixed(&mut self, prefix: &str) -> Vec<(&'a str, &'a str)> {
+        self.pairs
+            .iter_mut()
+            .filter_map(|(k, v, used)| {
+                let name = k.strip_prefix(prefix)?;
+                *used = true;
+                Some((name, *v))
+            })
+            .collect()
     }
 
     /// A duration in `range` (see [`duration`]).
@@ -139,11 +153,17 @@ impl<'a> Options<'a> {
 
 /// Writes options back as `?a=b&c=d` (nothing when there are none), in the order given.
 #[derive(Debug, Default)]
-pub struct Written(Vec<(&'static str, String)>);
+pub struct Written(Vec<(Cow<'static, str>, String)>);
 
 impl Written {
     pub fn add(&mut self, key: &'static str, value: impl Display) -> &mut Self {
-        self.0.push((key, value.to_string()));
+        self.0.push((Cow::Borrowed(key), value.to_string()));
+        self
+    }
+
+    /// Adds an option whose key is made at run time (`header.X-Api-Key`).
+    pub fn add_named(&mut self, key: String, value: impl Display) -> &mut Self {
+        self.0.push((Cow::Owned(key), value.to_string()));
         self
     }
 
@@ -231,6 +251,12 @@ mod tests {
             o.duration("d", Duration::ZERO..=duration::MAX)
                 .unwrap_err()
                 .starts_with("d: ")
+        );
+        let mut o = Options::parse("h.b=1&x=1&h.a=2&hb=3").unwrap();
+        assert_eq!(o.take_prefixed("h."), vec![("b", "1"), ("a", "2")]);
+        assert_eq!(
+            o.finish(&["h.NAME"]).unwrap_err(),
+            "unknown option \"x\"; expected one of: h.NAME"
         );
         let mut o = Options::parse("x=1").unwrap();
         o.take("x");

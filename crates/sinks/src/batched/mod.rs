@@ -37,7 +37,8 @@ pub(crate) mod service;
 use csgen_pipeline::endpoint::ServiceError;
 
 use self::options::StreamOptions;
-use self::retry::{Backoff, CallFailure, RecordOutcome, plan};
+use self::retry::{Backoff, CallFailure, MAX_RETRY_AFTER, RecordOutcome, plan};
+use crate::reasons::Reasons;
 use crate::{SinkError, SinkStats};
 
 /// One record as it will be sent: payload bytes and (Kinesis) partition key.
@@ -87,7 +88,7 @@ struct Shared {
     buffer: Semaphore,
     fatal: Mutex<Option<ServiceError>>,
     /// Failed records by reason, for the shutdown report.
-    reasons: Mutex<BTreeMap<String, u64>>,
+    reasons: Reasons,
     /// Set when the flush deadline passed: everything left is failed.
     give_up: watch::Sender<bool>,
     /// Lanes whose batcher has failed what it held since `give_up` was set; the flush
@@ -107,13 +108,7 @@ impl Shared {
             return;
         }
         self.stats.add_failed(n as u64);
-        let first = {
-            let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
-            let count = reasons.entry(reason.to_owned()).or_insert(0);
-            *count += n as u64;
-            *count == n as u64
-        };
-        if first {
+        if self.reasons.add(n as u64, reason) {
             tracing::warn!(target = %self.target, records = n, reason, "records failed");
         }
     }
@@ -155,15 +150,29 @@ impl Engine {
         ordered: bool,
         seed: u64,
     ) -> Self {
+        Self::start_with_stats(api, Arc::default(), target, limits, options, ordered, seed)
+    }
+
+    /// [`Engine::start`] counting into `stats`, which the `api` may share (to record
+    /// its calls, see [`crate::calls`]).
+    pub fn start_with_stats<A: PutApi>(
+        api: A,
+        stats: Arc<SinkStats>,
+        target: String,
+        limits: Limits,
+        options: &StreamOptions,
+        ordered: bool,
+        seed: u64,
+    ) -> Self {
         let batch_records = options.batch_records.get().min(limits.max_records);
         let (give_up, _) = watch::channel(false);
         let shared = Arc::new(Shared {
-            stats: Arc::default(),
+            stats,
             target,
             outstanding: AtomicU64::new(0),
             buffer: Semaphore::new(options.buffer_records.get().max(batch_records)),
             fatal: Mutex::new(None),
-            reasons: Mutex::new(BTreeMap::new()),
+            reasons: Reasons::default(),
             give_up,
             settled: AtomicU64::new(0),
         });
@@ -209,11 +218,7 @@ impl Engine {
 
     /// Failed records so far, by reason.
     pub fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.shared
-            .reasons
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.reasons.snapshot()
     }
 
     fn stopped(&self) -> Option<SinkError> {
@@ -497,6 +502,7 @@ async fn deliver<A: PutApi>(
             shared.failed_accepted(records.len(), &format!("sink stopped: {message}"));
             return;
         }
+        let mut not_before = Duration::ZERO;
         let answer = tokio::select! {
             a = api.put(&records) => a,
             _ = given_up(&mut give_up) => {
@@ -516,6 +522,10 @@ async fn deliver<A: PutApi>(
                 return;
             }
             Err(CallFailure::Retry(reason)) => reason,
+            Err(CallFailure::RetryAfter(reason, after)) => {
+                not_before = after.min(MAX_RETRY_AFTER);
+                reason
+            }
             Ok(outcomes) => {
                 let p = plan(records.len(), &outcomes);
                 shared.delivered(p.delivered);
@@ -540,7 +550,7 @@ async fn deliver<A: PutApi>(
         };
         shared.stats.add_retried(records.len() as u64);
         tracing::debug!(target = %shared.target, records = records.len(), %reason, attempt, "retrying");
-        let wait = backoff.delay(attempt, &mut rng);
+        let wait = backoff.delay(attempt, &mut rng).max(not_before);
         attempt = attempt.saturating_add(1);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

@@ -12,6 +12,10 @@ use std::time::Duration;
 use csgen_pipeline::endpoint::ServiceError;
 use rand::{Rng, RngExt};
 
+/// The longest wait a server's `Retry-After` can impose on one retry; the flush
+/// deadline still bounds the whole.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 /// How one record of a call fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
@@ -27,6 +31,9 @@ pub enum RecordOutcome {
 pub enum CallFailure {
     /// Throttling, a server error or a transport error: back off and send it all again.
     Retry(String),
+    /// As [`CallFailure::Retry`], but the server said when (HTTP `Retry-After`): wait at
+    /// least this long (at most [`MAX_RETRY_AFTER`]) before sending it again.
+    RetryAfter(String, Duration),
     /// Missing stream, access denied, a validation error: stop the sink with this error.
     Fatal(ServiceError),
 }

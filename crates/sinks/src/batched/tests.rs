@@ -288,3 +288,51 @@ async fn a_sink_that_missed_its_flush_deadline_takes_records_again() {
         gate.forget_permits(1000);
     }
 }
+
+/// Answers the first call "retry after 30 s", then delivers; notes when each call came.
+#[derive(Clone, Default)]
+struct Throttled {
+    at: Arc<Mutex<Vec<tokio::time::Instant>>>,
+}
+
+impl PutApi for Throttled {
+    async fn put(&self, records: &[Record]) -> Result<Vec<RecordOutcome>, CallFailure> {
+        let mut at = self.at.lock().unwrap();
+        at.push(tokio::time::Instant::now());
+        if at.len() == 1 {
+            return Err(CallFailure::RetryAfter(
+                "HTTP 429".into(),
+                Duration::from_secs(30),
+            ));
+        }
+        Ok(vec![RecordOutcome::Delivered; records.len()])
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_servers_retry_after_outlasts_the_backoff() {
+    let api = Throttled::default();
+    let mut opts = options(0, 1, 100);
+    opts.flush_timeout = Duration::from_secs(120);
+    let mut engine = Engine::start(
+        api.clone(),
+        "t".into(),
+        crate::kinesis::LIMITS,
+        &opts,
+        false,
+        1,
+    );
+    engine.stats().add_generated(3);
+    engine.accept(records(3, 10, |_| "k".into())).await.unwrap();
+    engine.flush().await.unwrap();
+    let at = api.at.lock().unwrap();
+    assert_eq!(at.len(), 2);
+    // The first backoff alone is 50-100 ms; the server asked for 30 s.
+    assert!(
+        at[1] - at[0] >= Duration::from_secs(30),
+        "{:?}",
+        at[1] - at[0]
+    );
+    let s = engine.stats().snapshot();
+    assert_eq!((s.delivered, s.retried), (3, 3));
+}

@@ -5,6 +5,7 @@
 
 mod cli;
 mod firehose;
+mod http;
 mod kafka;
 mod kafka_cli;
 mod kinesis;

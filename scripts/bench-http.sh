@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# HTTP throughput on 127.0.0.1, in one run:
+#  1. the http: collector sink into csgen collect (sink file:/dev/null), each pinned to
+#     one core (taskset): records/s and MB/s of records, default options (ndjson, 500
+#     records a request, 4 requests in flight);
+#  2. browse mode against nginx, compared with wrk against the same nginx: nginx with one
+#     worker on core 0, each client in turn on core 1 with the same number of
+#     connections: requests/s and browse ÷ wrk.
+# Usage: scripts/bench-http.sh [RECORDS=2000000] [REQUESTS=200000] [CONNECTIONS=32] [ROUNDS=3]
+# The csgen side is crates/server/examples/bench_http.rs in release (the library code
+# `csgen collect` and `csgen generate --sink http:/browse:` run; building it skips
+# DataFusion, which the full binary links).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+{ [ -x /usr/sbin/nginx ] && [ -x /usr/bin/wrk ]; } || bash scripts/setup.sh
+
+records="${1:-2000000}"
+requests="${2:-200000}"
+connections="${3:-32}"
+rounds="${4:-3}"
+
+cargo build --release -p csgen-server --example bench_http
+bin=target/release/examples/bench_http
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+wait_for() { # FILE PATTERN
+  for _ in $(seq 1 200); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timed out waiting for '$2' in $1" >&2
+  cat "$1" >&2
+  exit 1
+}
+
+echo "machine: $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 1. http: sink -> csgen collect ---------------------------------------------------
+mkfifo "$tmp/stdin"
+taskset -c 0 "$bin" collect <"$tmp/stdin" >"$tmp/collect.out" 2>&1 &
+pids+=($!)
+exec 3>"$tmp/stdin" # collect runs until this closes
+wait_for "$tmp/collect.out" '^listening '
+addr=$(sed -n 's/^listening //p' "$tmp/collect.out")
+echo "== http: sink into csgen collect ($records records a round, one core each)"
+for r in $(seq 1 "$rounds"); do
+  taskset -c 1 "$bin" http "http://$addr/collect" "$records" | head -1 | sed "s/^/round $r: /"
+done
+exec 3>&-
+wait "${pids[0]}"
+tail -1 "$tmp/collect.out" | sed 's/^/collect: /'
+
+# --- 2. browse vs wrk against nginx ---------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/ng"
+cat >"$tmp/ng/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $tmp/ng/nginx.pid;
+error_log $tmp/ng/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $tmp/ng/body;
+  proxy_temp_path $tmp/ng/proxy;
+  fastcgi_temp_path $tmp/ng/fastcgi;
+  uwsgi_temp_path $tmp/ng/uwsgi;
+  scgi_temp_path $tmp/ng/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    location /api/ { default_type text/html; return 200 "<!doctype html><title>csgen test store</title><p>a page of the store</p>\n"; }
+  }
+}
+EOF
+taskset -c 0 /usr/sbin/nginx -p "$tmp/ng" -e "$tmp/ng/error.log" -c "$tmp/ng/nginx.conf" &
+pids+=($!)
+for _ in $(seq 1 200); do
+  (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.05
+done
+echo "== nginx (1 worker, core 0); clients on core 1, $connections connections"
+for r in $(seq 1 "$rounds"); do
+  w=$(taskset -c 1 wrk -t1 -c"$connections" -d10s "http://127.0.0.1:$port/api/group/1?userid=1" |
+    sed -n 's/^Requests\/sec: *//p')
+  b=$(taskset -c 1 "$bin" browse "http://127.0.0.1:$port" "$requests" "$connections" | head -1 |
+    sed -n 's/.* \([0-9]*\) records\/s.*/\1/p')
+  awk -v r="$r" -v w="$w" -v b="$b" \
+    'BEGIN { printf "round %s: wrk %.0f req/s, browse %.0f req/s, browse/wrk %.2f\n", r, w, b, b / w }'
+done
