@@ -11,7 +11,12 @@
 //! 2. the page after each page (consecutive events of a session, from the event ids):
 //!    drawn from the page's `[funnel]` row; the session's other stops (inactivity,
 //!    `max_pages`, `max_duration_s`) do not depend on the target, so given that a next
-//!    event exists it follows the row without `exit`, renormalised;
+//!    event exists it follows the row without `exit`, renormalised. From an empty cart
+//!    the model draws from the row without checkout and remove_from_cart
+//!    (`RealisticConfig::next_page_shares`): the cart is empty when the session has
+//!    added nothing since its start or its last purchase; moves from a cart page of a
+//!    session whose cart the lake cannot tell (its start is missing, or it removed a
+//!    line) are left out;
 //! 3. the group of a product view entered from a landing, cart, checkout or purchase
 //!    page (not one that stays in its group): drawn from `groups[].product_share`.
 //!
@@ -35,15 +40,34 @@ pub fn tests(ids: &LakeIds, config: &RealisticConfig, alpha: f64) -> Vec<ChiSqua
     let g = groups.len();
     let mut list = vec![0u64; g + 1];
     let mut entered = vec![0u64; g + 1];
-    let mut moves = [[0u64; 7]; 7];
+    let pages = PAGES.len();
+    let mut moves = vec![[0u64; PAGES.len()]; pages + 1];
+    // Row `pages` of `moves`: from a cart page with an empty cart.
+    let empty_cart = pages;
+    // Adds since the session's start or last purchase; `None` when unknown.
+    let mut adds: Option<u32> = None;
     let mut prev: Option<&LakeEvent> = None;
     for e in distinct(&ids.events) {
         if e.page == Page::GroupList as u8 {
             list[group_cell(e.group, g)] += 1;
         }
         let follows = prev.filter(|p| p.lo + 1 == e.lo && e.lo & 0xff != 0);
-        if let Some(p) = follows.filter(|p| p.page < 7 && e.page < 7) {
-            moves[p.page as usize][e.page as usize] += 1;
+        if follows.is_none() {
+            // A session's start, or a gap in its events: its cart is known again only
+            // from its landing.
+            adds = (e.lo & 0xff == 0).then_some(0);
+        }
+        if let Some(p) =
+            follows.filter(|p| usize::from(p.page) < pages && usize::from(e.page) < pages)
+        {
+            let row = match adds {
+                Some(0) if p.page == Page::Cart as u8 => Some(empty_cart),
+                None if p.page == Page::Cart as u8 => None,
+                _ => Some(usize::from(p.page)),
+            };
+            if let Some(row) = row {
+                moves[row][e.page as usize] += 1;
+            }
             let from = PAGES[p.page as usize];
             let outside = matches!(
                 from,
@@ -53,6 +77,12 @@ pub fn tests(ids: &LakeIds, config: &RealisticConfig, alpha: f64) -> Vec<ChiSqua
                 entered[group_cell(e.group, g)] += 1;
             }
         }
+        adds = match e.page {
+            p if p == Page::AddToCart as u8 => adds.map(|n| n + 1),
+            p if p == Page::Purchase as u8 => adds.map(|_| 0),
+            p if p == Page::RemoveFromCart as u8 => None,
+            _ => adds,
+        };
         prev = Some(e);
     }
 
@@ -67,9 +97,16 @@ pub fn tests(ids: &LakeIds, config: &RealisticConfig, alpha: f64) -> Vec<ChiSqua
     };
     let funnel_rows: Vec<Vec<(String, u64, f64)>> = PAGES
         .iter()
-        .map(|&from| {
-            let p = &config.funnel[from as usize];
+        .map(|&from| (from, false, from as usize))
+        .chain([(Page::Cart, true, empty_cart)])
+        .map(|(from, empty, row)| {
+            let p = config.next_page_shares(from, empty);
             let stay = 1.0 - p[EXIT];
+            let name = if empty {
+                "empty cart".to_owned()
+            } else {
+                from.to_string()
+            };
             PAGES[1..]
                 .iter()
                 .map(|&to| {
@@ -78,8 +115,8 @@ pub fn tests(ids: &LakeIds, config: &RealisticConfig, alpha: f64) -> Vec<ChiSqua
                     } else {
                         0.0
                     };
-                    let count = moves[from as usize][to as usize];
-                    (format!("{from} -> {to}"), count, share)
+                    let count = moves[row][to as usize];
+                    (format!("{name} -> {to}"), count, share)
                 })
                 .collect()
         })
