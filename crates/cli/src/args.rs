@@ -344,6 +344,11 @@ pub struct CollectArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
+    /// librdkafka properties for a kafka: sink, as for `generate` (CSGEN_KAFKA_*
+    /// variables add to and override them). See docs/sinks.md.
+    #[arg(long, value_name = "FILE")]
+    pub kafka_config: Option<PathBuf>,
+
     /// File holding the bearer token clients must send (else CSGEN_COLLECT_TOKEN; with
     /// neither, no token is asked for). Never on the command line.
     #[arg(long, value_name = "FILE")]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use csgen_pipeline::AwsSettings;
+use csgen_pipeline::endpoint::kafka::KafkaSettings;
 use csgen_server::Token;
 use csgen_server::collect::{self, CollectState, Limits, RecordLimits, Writer};
 use csgen_sinks::stdout::StdoutSpec;
@@ -39,6 +40,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<()> {
         aws: AwsSettings {
             endpoint: a.endpoint.clone(),
         },
+        kafka: KafkaSettings::load(a.kafka_config.as_deref(), std::env::vars_os())?,
         ..SinkContext::for_run(source.store().clone(), a.flush_timeout)
     };
 
