@@ -108,11 +108,9 @@ async fn every_record_arrives_once_stamped_with_its_event_time() {
         );
         assert_eq!(m.key, None, "key=random sends no key");
     }
-    let partitions: HashSet<u64> = got.iter().map(|m| m.partition).collect();
-    assert!(
-        partitions.len() > 1,
-        "keyless records spread: {partitions:?}"
-    );
+    // Which partitions keyless records land in is librdkafka's sticky partitioner's
+    // choice and depends on timing (a fast run fills one partition's batch), so it is
+    // not asserted: CI failed on a run that put all of them in one.
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
