@@ -87,11 +87,18 @@ pub async fn run(
         aws: options.aws.clone(),
         resume: resume.clone(),
     };
-    let mut src = source.open(&cx).await?;
-    drive(&mut *src, &mut step, &mut writer, clock, shutdown).await?;
+    let driven = async {
+        let mut src = source.open(&cx).await?;
+        drive(&mut *src, &mut step, &mut writer, clock, shutdown).await?;
+        Ok::<_, RunError>(src.position().clone())
+    }
+    .await;
+    // Also after an error: an S3 lease left behind would refuse the next run until
+    // it expires.
+    writer.release().await;
     Ok(RunSummary {
         resumed_at: resume,
-        stopped_at: src.position().clone(),
+        stopped_at: driven?,
         counters: counters.snapshot(),
     })
 }

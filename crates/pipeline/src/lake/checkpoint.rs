@@ -61,7 +61,13 @@ impl Checkpoint {
 
     /// Where the checkpoint called `name` lives, relative to the lake root.
     pub fn path(name: &str) -> String {
-        let safe: String = name
+        format!("_csgen/checkpoints/{}.json", Self::file_name(name))
+    }
+
+    /// The file name (without extension) that stands for checkpoint `name`; its lock
+    /// (`_csgen/locks/`) has the same.
+    pub fn file_name(name: &str) -> String {
+        name
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || "-_.".contains(c) {
@@ -70,8 +76,7 @@ impl Checkpoint {
                     '_'
                 }
             })
-            .collect();
-        format!("_csgen/checkpoints/{safe}.json")
+            .collect()
     }
 
     /// Reads a checkpoint file's bytes and checks what can be checked without the

@@ -43,6 +43,18 @@ pub enum LakeError {
         #[source]
         source: ConfigError,
     },
+    /// Another run writes from the same source into the same lake.
+    #[error(
+        "lake lock {lock} is held by {holder}: another run is reading the same source into \
+         this lake (two would delete each other's staged files); wait for it to end"
+    )]
+    Locked { lock: String, holder: String },
+    /// Another writer took over this run's expired S3 lease: stop before committing.
+    #[error(
+        "lake lock {lock} was taken over by another run after this run's lease expired; \
+         stopping before the next commit (what this run did not commit is read again)"
+    )]
+    LockLost { lock: String },
 }
 
 /// A checkpoint that cannot be used.
@@ -88,7 +100,11 @@ impl LakeError {
                 source,
                 object_store::Error::Generic { .. } | object_store::Error::JoinError { .. }
             ),
-            Self::Encode { .. } | Self::Checkpoint { .. } | Self::Config { .. } => false,
+            Self::Encode { .. }
+            | Self::Checkpoint { .. }
+            | Self::Config { .. }
+            | Self::Locked { .. }
+            | Self::LockLost { .. } => false,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! events/dt=YYYY-MM-DD/hour=HH/part-{writer}-{flush}-{n}.parquet   the table
 //! dead_letters/part-{writer}-{flush}.jsonl                          rejected records
 //! _csgen/checkpoints/{name}.json                                    source position ↔ commit
+//! _csgen/locks/{name}.lock                                          the run writing it (lock.rs)
 //! _csgen/staging/{writer}/…                                         files not yet committed
 //! ```
 //!
@@ -16,6 +17,7 @@ mod checkpoint;
 mod columns;
 mod error;
 mod flush;
+mod lock;
 mod partition;
 mod rerun;
 mod store;
@@ -35,6 +37,7 @@ use crate::endpoint::{Options, Written};
 pub use checkpoint::{Checkpoint, ShardPos, SourcePos};
 pub use columns::schema;
 pub use error::{BoxError, CheckpointError, ConfigError, LakeError};
+pub use lock::{LEASE, LakeLock};
 pub use partition::Partition;
 pub use store::{Store, write_atomically};
 pub use writer::{FlushHook, FlushReport, FlushStage, LakeWriter, properties as writer_properties};

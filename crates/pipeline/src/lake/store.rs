@@ -58,6 +58,14 @@ impl Store {
             .collect()
     }
 
+    /// The object key of `rel` (with the lake's prefix); for a local lake, `rel` itself.
+    pub(crate) fn object_path(&self, rel: &str) -> ObjectPath {
+        match self {
+            Self::Local(_) => ObjectPath::from(rel),
+            Self::Object { prefix, .. } => Self::object(prefix, rel),
+        }
+    }
+
     fn err(&self, rel: &str, e: impl Cause) -> LakeError {
         e.into_error(self.name(rel))
     }

@@ -24,6 +24,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::checkpoint::{Checkpoint, Move, SourcePos};
+use super::lock::LakeLock;
 use super::columns::Columns;
 use super::flush::{PendingFlush, Progress};
 use super::partition::Partition;
@@ -88,6 +89,8 @@ pub struct LakeWriter {
     hook: Option<FlushHook>,
     /// A flush that took the buffered rows and has not finished; retried first.
     pending: Option<PendingFlush>,
+    /// With a checkpoint: this run's claim on it (one writer per source and lake).
+    lock: Option<LakeLock>,
 }
 
 /// Builder memory per buffered event beyond its raw bytes: the fixed-width columns
@@ -106,6 +109,12 @@ impl LakeWriter {
         checkpoint: Option<&str>,
         counters: Arc<Counters>,
     ) -> Result<(Self, SourcePos), LakeError> {
+        // Before the checkpoint is read: a second run must not recover (and delete the
+        // staged files of) a flush the first is making.
+        let lock = match checkpoint {
+            Some(name) => Some(LakeLock::acquire(&store, &Checkpoint::file_name(name)).await?),
+            None => None,
+        };
         let writer_id = match &options.writer_id {
             Some(id) => {
                 super::rerun::check_writer_id(&store, id)?;
@@ -133,6 +142,7 @@ impl LakeWriter {
             counters,
             hook: None,
             pending: None,
+            lock,
         };
         if let Some(path) = w.checkpoint.clone() {
             if let Some(bytes) = w.store.get(&path).await? {
@@ -155,6 +165,14 @@ impl LakeWriter {
         }
         let resume = w.committed.clone();
         Ok((w, resume))
+    }
+
+    /// Ends the run's claim on its checkpoint (an S3 lease is deleted; a local lock
+    /// would also go with the process). Call after the last flush.
+    pub async fn release(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            lock.release().await;
+        }
     }
 
     /// Installs a hook called at each step of every flush.
@@ -302,6 +320,9 @@ impl LakeWriter {
                 source: p.source.clone(),
                 pending: p.moves.clone(),
             };
+            if let Some(lock) = &mut self.lock {
+                lock.confirm().await?;
+            }
             self.store.put(path, cp.to_json()).await?;
         }
         self.set_progress(Progress::Committed);

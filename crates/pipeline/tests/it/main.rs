@@ -8,6 +8,7 @@ mod fuzz;
 mod hostile;
 mod kinesis;
 mod local;
+mod lock;
 mod rerun;
 mod s3;
 mod support;
