@@ -19,7 +19,7 @@ use csgen_model::StoreConfig;
 use crate::counters::{Counters, CountersSnapshot};
 use crate::endpoint::aws::AwsSettings;
 use crate::enrich::EnrichOptions;
-use crate::lake::{FlushHook, LakeError, LakeOptions, LakeWriter, SourcePos, Store};
+use crate::lake::{Checkpoint, FlushHook, LakeError, LakeOptions, LakeWriter, SourcePos, Store};
 use crate::source::{Fill, Source, SourceContext, SourceError, SourceSpec};
 use crate::step::EnrichStep;
 
@@ -70,6 +70,9 @@ pub async fn run(
     } else {
         source.checkpoint_name()
     };
+    let checkpoint_at = checkpoint
+        .as_deref()
+        .map(|name| format!("{}/{}", lake.describe(), Checkpoint::path(name)));
     let (mut writer, resume) = LakeWriter::open(
         lake,
         options.lake.clone(),
@@ -86,6 +89,7 @@ pub async fn run(
     let cx = SourceContext {
         aws: options.aws.clone(),
         resume: resume.clone(),
+        checkpoint: checkpoint_at,
     };
     let driven = async {
         let mut src = source.open(&cx).await?;

@@ -7,9 +7,7 @@ use std::str::FromStr;
 use csgen_pipeline::endpoint::{self, Direction, Entry, SpecError};
 
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{
-    AnySink, SinkError, browse, file, firehose, http, kafka, kinesis, lake, stdout,
-};
+use crate::{AnySink, SinkError, browse, file, firehose, http, kafka, kinesis, lake, stdout};
 
 /// A sink named on the command line (`--sink SPEC`) or in a config.
 #[derive(Debug, Clone, PartialEq, Eq)]

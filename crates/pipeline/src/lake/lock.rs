@@ -155,11 +155,11 @@ impl LakeLock {
                 *renewed = Instant::now();
                 Ok(())
             }
-            Err(object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. }) => {
-                Err(LakeError::LockLost {
-                    lock: store_name(store, &self.path),
-                })
-            }
+            Err(
+                object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. },
+            ) => Err(LakeError::LockLost {
+                lock: store_name(store, &self.path),
+            }),
             Err(source) => Err(LakeError::Object {
                 path: store_name(store, &self.path),
                 source,
@@ -198,7 +198,10 @@ impl LakeLock {
         let create = PutOptions::from(PutMode::Create);
         let put = match os.put_opts(&key, lease_body(owner, *lease), create).await {
             Ok(put) => put,
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => {
                 let current = os.get(&key).await.map_err(object_err)?;
                 let version = current.meta.e_tag.clone();
                 let bytes = current.bytes().await.map_err(object_err)?;

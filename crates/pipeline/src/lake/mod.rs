@@ -34,7 +34,7 @@ use object_store::aws::AmazonS3Builder;
 use crate::endpoint::aws::{self, AwsSettings};
 use crate::endpoint::{Options, Written};
 
-pub use checkpoint::{Checkpoint, ShardPos, SourcePos};
+pub use checkpoint::{Checkpoint, FileIdentity, ShardPos, SourcePos};
 pub use columns::schema;
 pub use error::{BoxError, CheckpointError, ConfigError, LakeError};
 pub use lock::{LEASE, LakeLock};

@@ -23,9 +23,7 @@ pub const MAX_WRITER_ID: usize = 64;
 /// separates the id from the flush number in file names, and nothing a path could
 /// misread).
 pub fn check_writer_id(store: &Store, id: &str) -> Result<(), LakeError> {
-    let ok = (1..=MAX_WRITER_ID).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
+    if valid_writer_id(id) {
         Ok(())
     } else {
         Err(LakeError::Config {
@@ -33,6 +31,13 @@ pub fn check_writer_id(store: &Store, id: &str) -> Result<(), LakeError> {
             source: ConfigError::WriterId(id.to_owned()),
         })
     }
+}
+
+/// 1 to [`MAX_WRITER_ID`] of `[0-9A-Za-z_]`: the ids file names can hold (a random
+/// writer's UUID too).
+pub fn valid_writer_id(id: &str) -> bool {
+    (1..=MAX_WRITER_ID).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Whether `path` (relative to the lake root) is a file of writer `id`.

@@ -191,11 +191,9 @@ impl Store {
         match self {
             Self::Local(root) => {
                 let (src, dst) = (Self::local(root, from), Self::local(root, to));
-                if let Some(dir) = dst.parent() {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .map_err(|e| self.err(to, e))?;
-                }
+                let dir = parent(&dst);
+                self.blocking(self.name(to), move || create_dirs(&dir))
+                    .await?;
                 match tokio::fs::rename(&src, &dst).await {
                     Ok(()) => self.sync_dirs([parent(&dst)]).await,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => Ok(()),
@@ -235,7 +233,7 @@ impl Store {
                 // Renames are cheap metadata operations: one blocking task for all.
                 self.blocking(self.describe(), move || {
                     for (src, dst) in &paths {
-                        std::fs::create_dir_all(parent(dst))?;
+                        create_dirs(&parent(dst))?;
                         match std::fs::rename(src, dst) {
                             Ok(()) => {}
                             Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => {}
@@ -371,7 +369,7 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// once the caller syncs the folder.
 fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = parent(target);
-    std::fs::create_dir_all(&dir)?;
+    create_dirs(&dir)?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -387,6 +385,23 @@ fn write_local(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// `create_dir_all`, durably: the entry of each folder it creates is in the folder
+/// above, which is synced too, so that a new `dt=…/hour=…` survives a power cut along
+/// with the files the checkpoint says were moved into it.
+fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let new: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    std::fs::create_dir_all(dir)?;
+    for d in new.iter().rev() {
+        if let Some(above) = d.parent() {
+            sync_dir(above)?;
+        }
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -24,9 +24,10 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::checkpoint::{Checkpoint, Move, SourcePos};
-use super::lock::LakeLock;
 use super::columns::Columns;
+use super::error::CheckpointError;
 use super::flush::{PendingFlush, Progress};
+use super::lock::LakeLock;
 use super::partition::Partition;
 use super::store::Store;
 use super::{Compression, LakeError, LakeOptions};
@@ -73,6 +74,8 @@ pub struct LakeWriter {
     writer_id: String,
     flush_seq: u64,
     checkpoint: Option<String>,
+    /// The checkpoint's full name, recorded in it.
+    checkpoint_name: Option<String>,
     committed: SourcePos,
     /// Buffered rows per partition, sorted by partition (the order of the files).
     parts: Vec<(Partition, Columns)>,
@@ -91,6 +94,45 @@ pub struct LakeWriter {
     pending: Option<PendingFlush>,
     /// With a checkpoint: this run's claim on it (one writer per source and lake).
     lock: Option<LakeLock>,
+}
+
+/// Reads checkpoint `name` at `path`, or at its legacy path (csgen before 0.2), which
+/// is then moved to `path`. A checkpoint that names another source is refused.
+async fn read_checkpoint(
+    store: &Store,
+    path: &str,
+    name: &str,
+) -> Result<Option<Checkpoint>, LakeError> {
+    let parse = |at: &str, bytes: &[u8]| {
+        Checkpoint::from_json(bytes).map_err(|source| LakeError::Checkpoint {
+            path: format!("{}/{at}", store.describe()),
+            source,
+        })
+    };
+    if let Some(bytes) = store.get(path).await? {
+        let cp = parse(path, &bytes)?;
+        if let Some(other) = cp.name.as_deref().filter(|n| *n != name) {
+            return Err(LakeError::Checkpoint {
+                path: format!("{}/{path}", store.describe()),
+                source: CheckpointError::Invalid(format!(
+                    "it is the checkpoint of {other:?}, not of {name:?}"
+                )),
+            });
+        }
+        return Ok(Some(cp));
+    }
+    let Some(legacy) = Checkpoint::legacy_path(name) else {
+        return Ok(None);
+    };
+    let Some(bytes) = store.get(&legacy).await? else {
+        return Ok(None);
+    };
+    let mut cp = parse(&legacy, &bytes)?;
+    cp.name = Some(name.to_owned());
+    tracing::info!(from = %legacy, to = %path, "lake: moving a checkpoint to its collision-free name");
+    store.put(path, cp.to_json()).await?;
+    store.delete(&legacy).await?;
+    Ok(Some(cp))
 }
 
 /// Builder memory per buffered event beyond its raw bytes: the fixed-width columns
@@ -132,6 +174,7 @@ impl LakeWriter {
             writer_id,
             flush_seq: 0,
             checkpoint: checkpoint.map(Checkpoint::path),
+            checkpoint_name: checkpoint.map(str::to_owned),
             committed: SourcePos::default(),
             parts: Vec::new(),
             last: 0,
@@ -144,12 +187,8 @@ impl LakeWriter {
             pending: None,
             lock,
         };
-        if let Some(path) = w.checkpoint.clone() {
-            if let Some(bytes) = w.store.get(&path).await? {
-                let cp = Checkpoint::from_json(&bytes).map_err(|source| LakeError::Checkpoint {
-                    path: path.clone(),
-                    source,
-                })?;
+        if let (Some(path), Some(name)) = (w.checkpoint.clone(), checkpoint) {
+            if let Some(cp) = read_checkpoint(&w.store, &path, name).await? {
                 w.store.promote_all(pairs(&cp.pending)).await?;
                 tracing::info!(writer = %cp.writer, flush = cp.flush, offset = cp.source.offset,
                     finished_moves = cp.pending.len(), "lake: resuming from checkpoint");
@@ -315,6 +354,7 @@ impl LakeWriter {
         {
             let cp = Checkpoint {
                 version: Checkpoint::VERSION,
+                name: self.checkpoint_name.clone(),
                 writer: self.writer_id.clone(),
                 flush: k,
                 source: p.source.clone(),

@@ -76,6 +76,8 @@ pub struct SourceContext {
     pub aws: AwsSettings,
     /// Where to resume: the lake's checkpoint for this source.
     pub resume: SourcePos,
+    /// That checkpoint's location (`LAKE/_csgen/checkpoints/….json`), for messages.
+    pub checkpoint: Option<String>,
 }
 
 /// Why a source failed.
@@ -95,6 +97,17 @@ pub enum SourceError {
         call: String,
         #[source]
         error: crate::endpoint::ServiceError,
+    },
+    /// The source is not the one the checkpoint was written for.
+    #[error(
+        "source {source_name}: {what}, so the lake's checkpoint {checkpoint} does not \
+         apply to it. To read it from the start into this lake, remove that checkpoint \
+         (or run with --no-checkpoint)"
+    )]
+    Changed {
+        source_name: String,
+        what: String,
+        checkpoint: String,
     },
     #[error("source {source_name}: {error}")]
     Aws {

@@ -10,9 +10,14 @@ use csgen_testkit::Server;
 
 async fn open(store: &Store, checkpoint: &str) -> Result<LakeWriter, LakeError> {
     let counters = Arc::new(Counters::default());
-    LakeWriter::open(store.clone(), LakeOptions::default(), Some(checkpoint), counters)
-        .await
-        .map(|(w, _)| w)
+    LakeWriter::open(
+        store.clone(),
+        LakeOptions::default(),
+        Some(checkpoint),
+        counters,
+    )
+    .await
+    .map(|(w, _)| w)
 }
 
 #[tokio::test]
@@ -49,7 +54,9 @@ async fn an_s3_lease_refuses_a_second_run_and_is_taken_over_once_expired() {
     let store = spec.open(&aws).await.unwrap();
 
     let lease = Duration::from_millis(600);
-    let mut first = LakeLock::acquire_with_lease(&store, "k", lease).await.unwrap();
+    let mut first = LakeLock::acquire_with_lease(&store, "k", lease)
+        .await
+        .unwrap();
     let Err(e) = LakeLock::acquire_with_lease(&store, "k", lease).await else {
         panic!("two leases on one key")
     };

@@ -3,6 +3,7 @@
 //! SIGKILL, an independent Parquet reader (pyarrow and DuckDB from PyPI, installed by
 //! scripts/setup.sh), and the readers' property tests and fuzz corpora.
 
+mod checkpoints;
 mod crash;
 mod fuzz;
 mod hostile;

@@ -32,9 +32,15 @@ fn parses_every_option_and_prints_it_back() {
     assert_eq!(o.buffer_records.get(), 5000);
     assert_eq!(o.client_id, "gen-7");
     assert_eq!(o.flush_timeout, Some(Duration::from_secs(5)));
-    assert_eq!(o.flush_timeout(Some(Duration::from_secs(9))), Duration::from_secs(5));
+    assert_eq!(
+        o.flush_timeout(Some(Duration::from_secs(9))),
+        Duration::from_secs(5)
+    );
     let d = KafkaOptions::default();
-    assert_eq!(d.flush_timeout(Some(Duration::from_secs(9))), Duration::from_secs(9));
+    assert_eq!(
+        d.flush_timeout(Some(Duration::from_secs(9))),
+        Duration::from_secs(9)
+    );
     assert_eq!(d.flush_timeout(None), DEFAULT_FLUSH_TIMEOUT);
     assert_eq!(o.to_string(), format!("?{spec}"));
     let d = KafkaOptions::parse("").unwrap();
