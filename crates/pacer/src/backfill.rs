@@ -213,7 +213,7 @@ impl Merged {
 
 /// Shard `shard` dealt out to `n` workers: `I/N` becomes `I + N·j` of `N·T` for
 /// `j` in `0..n`, which together own exactly the customers `I/N` owns. One worker if
-/// the product does not fit.
+/// the product is beyond [`Shard::MAX_COUNT`].
 fn sub_shards(shard: Shard, n: usize) -> Vec<Shard> {
     let (i, count) = (shard.index(), shard.count());
     count
@@ -298,11 +298,11 @@ mod tests {
                 );
             }
         }
-        let huge = Shard::new(2, u64::MAX).unwrap();
+        let huge = Shard::new(2, Shard::MAX_COUNT).unwrap();
         assert_eq!(
             sub_shards(huge, 2),
             [huge],
-            "a product that overflows: one worker"
+            "a product beyond Shard::MAX_COUNT: one worker"
         );
     }
 }
