@@ -14,26 +14,24 @@ use csgen_sinks::Sink;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::{CHUNK, Control, End, Model, Plan, RunError, StopReason, deliver};
+use crate::plan::Classic;
+use crate::{CHUNK, Control, End, Plan, RunError, StopReason, deliver};
 
 pub(crate) async fn run<S: Sink>(
     sink: &mut S,
     plan: &Plan,
+    classic: Classic<'_>,
     nominal_rate: f64,
     control: &Control,
     started: Instant,
 ) -> End {
-    let Model::Classic {
+    let Classic {
         generator,
         encoder,
         start_seq,
-        ..
-    } = &plan.model
-    else {
-        unreachable!("fast::run is only called for the classic model")
-    };
+    } = classic;
     let threads = plan.workers();
-    let start = *start_seq;
+    let start = start_seq;
     let end = plan.count.map_or(u64::MAX, |n| start.saturating_add(n));
     let schedule = Schedule::new(start, plan.start_ms, nominal_rate);
     let quit = Arc::new(AtomicBool::new(false));

@@ -161,11 +161,23 @@ pub async fn run<S: Sink>(sink: &mut S, plan: Plan, control: &Control) -> Outcom
     let (mut end, manifest) = match plan.check() {
         Err(e) => (End::error(e.into(), start_seq), None),
         Ok(()) => match &plan.model {
-            Model::Classic { pacing, .. } => {
+            Model::Classic {
+                generator,
+                encoder,
+                pacing,
+                start_seq,
+            } => {
+                let classic = plan::Classic {
+                    generator,
+                    encoder,
+                    start_seq: *start_seq,
+                };
                 let end = match *pacing {
-                    Pacing::Rate(rate) => paced::run(sink, &plan, rate, control, started).await,
+                    Pacing::Rate(rate) => {
+                        paced::run(sink, &plan, classic, rate, control, started).await
+                    }
                     Pacing::Unpaced { nominal_rate } => {
-                        fast::run(sink, &plan, nominal_rate, control, started).await
+                        fast::run(sink, &plan, classic, nominal_rate, control, started).await
                     }
                 };
                 (end, None)

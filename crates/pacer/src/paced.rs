@@ -9,24 +9,22 @@ use csgen_model::{Generator, Schedule, produce};
 use csgen_sinks::Sink;
 use tokio::time::Instant;
 
-use crate::{CHUNK, Control, End, Model, Plan, StopReason, deliver};
+use crate::plan::Classic;
+use crate::{CHUNK, Control, End, Plan, StopReason, deliver};
 
 pub(crate) async fn run<S: Sink>(
     sink: &mut S,
     plan: &Plan,
+    classic: Classic<'_>,
     initial: f64,
     control: &Control,
     started: Instant,
 ) -> End {
-    let Model::Classic {
+    let Classic {
         generator,
         encoder,
         start_seq,
-        ..
-    } = &plan.model
-    else {
-        unreachable!("paced::run is only called for the classic model")
-    };
+    } = classic;
     let generator: &Generator = generator;
     let mut rate_rx = control.rate.subscribe();
     rate_rx.mark_unchanged();
@@ -43,9 +41,9 @@ pub(crate) async fn run<S: Sink>(
     let deadline = plan.duration.map(|d| started + d);
 
     // The schedule's anchor event happens at `anchor`; both are moved when the rate changes.
-    let mut schedule = Schedule::new(*start_seq, plan.start_ms, rate);
+    let mut schedule = Schedule::new(start_seq, plan.start_ms, rate);
     let mut anchor = started;
-    let mut next = *start_seq;
+    let mut next = start_seq;
 
     loop {
         let now = Instant::now();

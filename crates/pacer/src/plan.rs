@@ -66,6 +66,13 @@ pub enum Model {
     },
 }
 
+/// The fields of [`Model::Classic`], borrowed: what the paced and unpaced loops read.
+pub(crate) struct Classic<'a> {
+    pub generator: &'a Arc<Generator>,
+    pub encoder: &'a Encoder,
+    pub start_seq: u64,
+}
+
 /// What to generate.
 #[derive(Clone)]
 pub struct Plan {
