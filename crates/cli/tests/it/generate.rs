@@ -225,13 +225,8 @@ fn paced_run_meets_the_target_rate_within_2_percent() {
 fn rate_1e_minus_20_is_a_usage_error_with_the_range_not_a_panic() {
     for rate in ["1e-20", "1e308", "NaN", "-1"] {
         // `--rate=-1`: as a separate word clap would read `-1` as a flag.
-        let out = run(&["generate", &format!("--rate={rate}"), "-n", "1"]);
-        assert_eq!(out.status.code(), Some(2), "{rate}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("outside the accepted range 0.001 to 100000000"),
-            "{rate}: {}",
-            stderr(&out)
-        );
+        let args = ["generate", &format!("--rate={rate}"), "-n", "1"];
+        usage_error_saying(&args, &["outside the accepted range 0.001 to 100000000"]);
     }
 }
 
@@ -243,25 +238,30 @@ fn clicks_per_second_outside_the_rate_range_names_key_and_line() {
         .replace("clicks-per-second=3", "clicks-per-second=1e-20");
     assert_ne!(text, csgen_model::config::DEFAULT_PROPERTIES);
     std::fs::write(&path, text).unwrap();
-    let out = run(&["generate", "-n", "1", "--config", path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("key `clicks-per-second`") && err.contains("outside the accepted range"),
-        "{err}"
+    usage_error_saying(
+        &["generate", "-n", "1", "--config", path.to_str().unwrap()],
+        &["key `clicks-per-second`", "outside the accepted range"],
     );
 }
 
 // Issue 15: `--threads 1000000` panicked trying to start a million threads.
 #[test]
 fn a_million_threads_is_a_usage_error_not_a_panic() {
-    let out = run(&["generate", "--threads", "1000000", "-n", "10"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("from 0 (one per core) to 256"),
-        "{}",
-        stderr(&out)
+    usage_error_saying(
+        &["generate", "--threads", "1000000", "-n", "10"],
+        &["from 0 (one per core) to 256"],
     );
+}
+
+/// Runs csgen with `args` and checks it exits 2 (a usage error) with every one of
+/// `needles` in its error output.
+fn usage_error_saying(args: &[&str], needles: &[&str]) {
+    let out = run(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{args:?}: no {needle:?} in {err}");
+    }
 }
 
 /// A realistic backfill into a file with its truth, with `--threads N`.
