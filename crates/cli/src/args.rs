@@ -166,9 +166,10 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "PATH")]
     pub truth: Option<PathBuf>,
 
-    /// Worker threads encoding in parallel when unpaced; 0 = one per core. The output is
-    /// the same for any number.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads when running as fast as possible (unpaced, or a backfill of the
+    /// realistic model); 0 = one per core, at most 256. The output is the same for any
+    /// number.
+    #[arg(long, default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,
 }
 
@@ -481,9 +482,19 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!("{s:?} is not a rate > 0 (events per second)")),
+    let rate = s
+        .parse::<f64>()
+        .map_err(|_| format!("{s:?} is not a rate (events per second)"))?;
+    csgen_model::rate::check(rate).map_err(|e| e.to_string())
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let max = csgen_pacer::MAX_THREADS;
+    match s.parse::<usize>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a number of threads from 0 (one per core) to {max}"
+        )),
     }
 }
 

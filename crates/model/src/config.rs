@@ -138,7 +138,7 @@ impl StoreConfig {
         let store_url = r.url(KEY_URL);
         let customers = r.range(KEY_CUSTOMER_MIN, KEY_CUSTOMER_MAX);
         let group_click_share = r.probability(KEY_GROUP_SHARE);
-        let clicks_per_second = r.positive(KEY_RATE);
+        let clicks_per_second = r.rate(KEY_RATE);
         let group_count = r.count(KEY_GROUP_COUNT);
 
         let mut groups = Vec::new();
@@ -347,14 +347,17 @@ impl Reader<'_> {
         self.checked(key, line, validate::probability(p))
     }
 
-    fn positive(&mut self, key: &str) -> Option<f64> {
+    /// A rate in events per second, within [`crate::rate::RANGE`].
+    fn rate(&mut self, key: &str) -> Option<f64> {
         let (v, line) = self.parsed::<f64>(key, "a number")?;
-        if !(v.is_finite() && v > 0.0) {
-            let msg = format!("{v} must be greater than 0");
-            self.problems.push(Problem::at(key, Some(line), msg));
-            return None;
+        match crate::rate::check(v) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.problems
+                    .push(Problem::at(key, Some(line), e.to_string()));
+                None
+            }
         }
-        Some(v)
     }
 
     fn digest(&mut self, key: &str) -> Option<[u8; 32]> {

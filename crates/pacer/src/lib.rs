@@ -1,55 +1,32 @@
 //! The pacer stage: model ──► pacer ──► sink.
 //!
-//! [`run`] produces the events of a [`Plan`] and hands them to a sink, either at a
-//! target rate (smooth: event `seq` is emitted when the wall clock reaches its place
-//! on a drift-free [`Schedule`], never in bursts) or as fast as possible (worker threads
-//! encode chunks in parallel; the sink receives them in sequence order, so the output
-//! is the same for any number of threads). A run ends when its count or duration is
-//! reached, when [`Control::stop`] fires, or when the sink's reader goes away; it then
-//! flushes the sink within the plan's deadline.
+//! [`run`] produces the events of a [`Plan`] and hands them to a sink. The classic
+//! model runs at a target rate (smooth: event `seq` is emitted when the wall clock
+//! reaches its place on a drift-free schedule, never in bursts) or as fast as possible
+//! (worker threads encode chunks in parallel; the sink receives them in sequence
+//! order). The realistic model is driven by event time: a backfill runs as fast as the
+//! sink takes it (worker threads generate disjoint slices of the customers and the
+//! records are merged back into stream order), a live run emits each event when the
+//! wall clock reaches its arrival time. Either way the output is the same for any
+//! number of threads. A run ends when its count or duration is reached, when
+//! [`Control::stop`] fires, or when the sink's reader goes away; it then flushes the
+//! sink within the plan's deadline.
 
+mod backfill;
 mod fast;
+mod live;
 mod paced;
+mod plan;
 mod timeline;
 
-pub use timeline::{TimelinePlan, WallClock, run_timeline};
+pub use plan::{MAX_THREADS, Model, Pacing, Plan, PlanError, WallClock, system_clock};
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use csgen_model::{Encoder, Generator, Shard};
+use csgen_model::Manifest;
 use csgen_sinks::{Sink, SinkError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// How fast to emit.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Pacing {
-    /// This many events per second of the logical stream (a shard emits its share).
-    Rate(f64),
-    /// As fast as the sink takes them, with `threads` encoding in parallel. Event
-    /// times are spaced as if at `nominal_rate` events per second.
-    Unpaced { nominal_rate: f64, threads: usize },
-}
-
-/// What to generate.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The encoder for the run's record format (cloned per worker).
-    pub encoder: Encoder,
-    /// First sequence number of the logical stream.
-    pub start_seq: u64,
-    /// One past the last sequence number, if the run is bounded by a count.
-    pub end_seq: Option<u64>,
-    /// Event time of `start_seq`, Unix milliseconds.
-    pub start_ms: i64,
-    pub pacing: Pacing,
-    /// Wall-clock bound of the run.
-    pub duration: Option<Duration>,
-    pub shard: Shard,
-    /// How long the final flush may take.
-    pub flush_timeout: Duration,
-}
 
 /// Lets another task stop a run or change its rate while it runs.
 #[derive(Debug, Clone)]
@@ -75,9 +52,16 @@ impl Control {
         self.stop.is_cancelled()
     }
 
-    /// Changes a paced run's rate from the next event on (no effect on unpaced runs).
+    /// Changes a paced classic run's rate from the next event on (no effect on other
+    /// runs). A rate outside [`csgen_model::rate::RANGE`] changes nothing: callers
+    /// check it first ([`csgen_model::rate::check`]) to tell the user.
     pub fn set_rate(&self, rate: f64) {
-        self.rate.send_replace(rate);
+        match csgen_model::rate::check(rate) {
+            Ok(rate) => {
+                self.rate.send_replace(rate);
+            }
+            Err(e) => tracing::warn!(error = %e, "rate change ignored"),
+        }
     }
 
     pub fn rate(&self) -> f64 {
@@ -93,8 +77,21 @@ pub enum StopReason {
     Stopped,
     /// The sink's reader went away (e.g. `csgen generate | head`).
     OutputClosed,
-    /// The sink failed; see [`Outcome::error`].
+    /// The run failed; see [`Outcome::error`].
     Failed,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The plan was refused before anything ran.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// A worker thread ended before its work was done (it panicked).
+    #[error("worker thread {index} ended before its work was done")]
+    Worker { index: usize },
 }
 
 /// What a run did.
@@ -107,16 +104,17 @@ pub struct Outcome {
     /// generated, delivered or not, so ids are never reused).
     pub next_seq: u64,
     pub elapsed: Duration,
-    /// The sink error that ended the run ([`StopReason::Failed`]), or that the final
-    /// flush reported.
-    pub error: Option<SinkError>,
+    /// What ended the run ([`StopReason::Failed`]), or what the final flush reported.
+    pub error: Option<RunError>,
+    /// The ground truth of a realistic run that asked for it.
+    pub manifest: Option<Manifest>,
 }
 
 /// How a run loop ended.
 pub(crate) struct End {
     reason: StopReason,
     next_seq: u64,
-    error: Option<SinkError>,
+    error: Option<RunError>,
 }
 
 impl End {
@@ -130,51 +128,62 @@ impl End {
 
     /// The sink refused the batch ending before `next_seq`.
     fn failed(error: SinkError, next_seq: u64) -> Self {
-        let reason = match error {
-            SinkError::Closed { .. } => StopReason::OutputClosed,
-            _ => StopReason::Failed,
-        };
-        let error = (reason == StopReason::Failed).then_some(error);
+        match error {
+            SinkError::Closed { .. } => Self::at(StopReason::OutputClosed, next_seq),
+            e => Self::error(e.into(), next_seq),
+        }
+    }
+
+    fn error(error: RunError, next_seq: u64) -> Self {
         Self {
-            reason,
+            reason: StopReason::Failed,
             next_seq,
-            error,
+            error: Some(error),
         }
     }
 }
 
-/// Largest batch handed to a sink at once (in logical sequence numbers).
+/// Largest batch handed to a sink at once (in events).
 pub const CHUNK: u64 = 8192;
 
 /// Runs `plan` into `sink` until it ends; see the crate docs.
 ///
 /// The sink's counters say what was delivered; the outcome says why the run ended and
-/// carries the sink's error if it failed.
-pub async fn run<S: Sink>(
-    generator: Arc<Generator>,
-    sink: &mut S,
-    plan: Plan,
-    control: &Control,
-) -> Outcome {
+/// carries the error if it failed. A plan that fails [`Plan::check`] ends at once,
+/// with nothing sent.
+pub async fn run<S: Sink>(sink: &mut S, plan: Plan, control: &Control) -> Outcome {
     let started = tokio::time::Instant::now();
     let generated_before = sink.stats().snapshot().generated;
-    let mut end = match plan.pacing {
-        Pacing::Rate(_) => paced::run(&generator, sink, &plan, control, started).await,
-        Pacing::Unpaced {
-            nominal_rate,
-            threads,
-        } => {
-            fast::run(
+    let start_seq = match &plan.model {
+        Model::Classic { start_seq, .. } => *start_seq,
+        Model::Realistic { .. } => 0,
+    };
+    let (mut end, manifest) = match plan.check() {
+        Err(e) => (End::error(e.into(), start_seq), None),
+        Ok(()) => match &plan.model {
+            Model::Classic {
                 generator,
-                sink,
-                &plan,
-                nominal_rate,
-                threads,
-                control,
-                started,
-            )
-            .await
-        }
+                encoder,
+                pacing,
+                start_seq,
+            } => {
+                let classic = plan::Classic {
+                    generator,
+                    encoder,
+                    start_seq: *start_seq,
+                };
+                let end = match *pacing {
+                    Pacing::Rate(rate) => {
+                        paced::run(sink, &plan, classic, rate, control, started).await
+                    }
+                    Pacing::Unpaced { nominal_rate } => {
+                        fast::run(sink, &plan, classic, nominal_rate, control, started).await
+                    }
+                };
+                (end, None)
+            }
+            Model::Realistic { .. } => timeline::run(sink, &plan, control, started).await,
+        },
     };
     finish_flush(sink, plan.flush_timeout, &mut end).await;
     Outcome {
@@ -183,6 +192,7 @@ pub async fn run<S: Sink>(
         next_seq: end.next_seq,
         elapsed: started.elapsed(),
         error: end.error,
+        manifest,
     }
 }
 
@@ -192,7 +202,7 @@ async fn finish_flush<S: Sink>(sink: &mut S, timeout: Duration, end: &mut End) {
         Ok(Ok(()) | Err(SinkError::Closed { .. })) => {}
         Ok(Err(e)) => {
             end.reason = StopReason::Failed;
-            end.error.get_or_insert(e);
+            end.error.get_or_insert(e.into());
         }
         Err(_) => tracing::warn!(
             sink = sink.describe(),
@@ -213,3 +223,5 @@ async fn deliver<S: Sink>(sink: &mut S, batch: csgen_model::Batch) -> Result<(),
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeline_tests;

@@ -9,20 +9,29 @@ use csgen_sinks::{Sink, SinkError, SinkStats};
 
 use super::*;
 
-/// Keeps every click it is sent, with the (paused) time it arrived, and how many it
-/// had at each flush.
+/// Keeps every click it is sent, with the (paused) time it arrived, the records' bytes,
+/// how many batches it was handed and how many clicks it had at each flush.
 #[derive(Default)]
-struct Recorder {
-    clicks: Vec<(Click, tokio::time::Instant)>,
-    flushes: Vec<usize>,
-    stats: Arc<SinkStats>,
+pub(crate) struct Recorder {
+    pub clicks: Vec<(Click, tokio::time::Instant)>,
+    pub data: Vec<u8>,
+    pub sends: usize,
+    pub flushes: Vec<usize>,
+    /// Each `send` takes this long (a slow sink).
+    pub delay: Option<Duration>,
+    pub stats: Arc<SinkStats>,
 }
 
 #[async_trait::async_trait]
 impl Sink for Recorder {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
         let now = tokio::time::Instant::now();
         self.stats.add_delivered(batch.len() as u64);
+        self.sends += 1;
+        self.data.extend_from_slice(&batch.data);
         self.clicks
             .extend(batch.clicks.into_iter().map(|c| (c, now)));
         Ok(())
@@ -41,15 +50,15 @@ impl Sink for Recorder {
 
 fn plan(pacing: Pacing) -> Plan {
     let config = StoreConfig::defaults();
-    Plan {
+    let model = Model::Classic {
+        generator: generator(),
         encoder: Encoder::new(Format::Url, &config.store_url),
-        start_seq: 0,
-        end_seq: None,
-        start_ms: 1_000_000,
         pacing,
-        duration: None,
-        shard: Shard::ALL,
+        start_seq: 0,
+    };
+    Plan {
         flush_timeout: Duration::from_secs(1),
+        ..Plan::new(model, 1_000_000)
     }
 }
 
@@ -65,7 +74,7 @@ async fn paced_run_emits_each_event_on_time_and_stops_at_the_deadline() {
         ..plan(Pacing::Rate(100.0))
     };
     let started = tokio::time::Instant::now();
-    let out = run(generator(), &mut sink, plan, &Control::new(100.0)).await;
+    let out = run(&mut sink, plan, &Control::new(100.0)).await;
     assert_eq!(out.reason, StopReason::DurationElapsed);
     assert_eq!(sink.clicks.len(), 1000, "events at 0, 10 ms, …, 9.99 s");
     for (i, (click, at)) in sink.clicks.iter().enumerate() {
@@ -92,7 +101,7 @@ async fn a_rate_change_takes_effect_at_once_without_a_jump_in_time() {
         tokio::time::sleep(Duration::from_millis(5_005)).await;
         changer.set_rate(1000.0);
     });
-    run(generator(), &mut sink, plan, &control).await;
+    run(&mut sink, plan, &control).await;
     // 501 events in the first 5.005 s, then 1000/s for 4.995 s.
     let n = sink.clicks.len();
     assert!((5_495..=5_497).contains(&n), "got {n}");
@@ -109,11 +118,11 @@ async fn a_rate_change_takes_effect_at_once_without_a_jump_in_time() {
 async fn count_bound_and_shard_are_respected_when_paced() {
     let mut sink = Recorder::default();
     let plan = Plan {
-        end_seq: Some(100),
+        count: Some(100),
         shard: Shard::new(2, 4).unwrap(),
         ..plan(Pacing::Rate(1000.0))
     };
-    let out = run(generator(), &mut sink, plan, &Control::new(1000.0)).await;
+    let out = run(&mut sink, plan, &Control::new(1000.0)).await;
     assert_eq!(out.reason, StopReason::CountReached);
     assert_eq!(out.next_seq, 100);
     let seqs: Vec<u64> = sink.clicks.iter().map(|(c, _)| c.seq).collect();
@@ -129,7 +138,7 @@ async fn stop_ends_a_paced_run_and_reports_where_to_continue() {
         tokio::time::sleep(Duration::from_millis(1_050)).await;
         stopper.stop();
     });
-    let out = run(generator(), &mut sink, plan(Pacing::Rate(10.0)), &control).await;
+    let out = run(&mut sink, plan(Pacing::Rate(10.0)), &control).await;
     assert_eq!(out.reason, StopReason::Stopped);
     assert_eq!(sink.clicks.len(), 11);
     assert_eq!(out.next_seq, 11);
@@ -142,13 +151,11 @@ async fn unpaced_runs_deliver_in_sequence_order_for_any_thread_count() {
     for threads in [1, 3] {
         let mut sink = Recorder::default();
         let plan = Plan {
-            end_seq: Some(3 * CHUNK + 17),
-            ..plan(Pacing::Unpaced {
-                nominal_rate: 3.0,
-                threads,
-            })
+            count: Some(3 * CHUNK + 17),
+            threads,
+            ..plan(Pacing::Unpaced { nominal_rate: 3.0 })
         };
-        let out = run(generator(), &mut sink, plan, &Control::new(3.0)).await;
+        let out = run(&mut sink, plan, &Control::new(3.0)).await;
         assert_eq!(out.reason, StopReason::CountReached);
         let clicks: Vec<Click> = sink.clicks.into_iter().map(|(c, _)| c).collect();
         assert_eq!(clicks.len() as u64, 3 * CHUNK + 17);
@@ -186,13 +193,7 @@ impl Sink for Refuser {
 #[tokio::test(start_paused = true)]
 async fn a_failing_sink_ends_the_run_with_its_error_and_counts() {
     let mut sink = Refuser(Arc::default());
-    let out = run(
-        generator(),
-        &mut sink,
-        plan(Pacing::Rate(5.0)),
-        &Control::new(5.0),
-    )
-    .await;
+    let out = run(&mut sink, plan(Pacing::Rate(5.0)), &Control::new(5.0)).await;
     assert_eq!(out.reason, StopReason::Failed);
     assert!(out.error.unwrap().to_string().contains("no such stream"));
     let s = sink.stats().snapshot();
@@ -203,27 +204,135 @@ async fn a_failing_sink_ends_the_run_with_its_error_and_counts() {
     );
 }
 
+// Issue 15: `--rate 1e-20 -n 1` panicked (a schedule offset beyond `Duration`), and
+// `rate=1e308` wrapped the due count and spun. The pacer refuses both itself, whoever
+// built the plan, and sends nothing.
+#[tokio::test(start_paused = true)]
+async fn a_rate_of_1e_minus_20_is_refused_instead_of_panicking() {
+    for rate in [1e-20, 1e308, f64::NAN] {
+        let mut sink = Recorder::default();
+        let plan = Plan {
+            count: Some(1),
+            ..plan(Pacing::Rate(rate))
+        };
+        let out = run(&mut sink, plan, &Control::new(3.0)).await;
+        assert_eq!(out.reason, StopReason::Failed, "{rate}");
+        let err = out.error.expect("an error").to_string();
+        assert!(err.contains("outside the accepted range"), "{err}");
+        assert_eq!((out.emitted, sink.sends), (0, 0));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_of_1e308_set_while_running_changes_nothing() {
+    let mut sink = Recorder::default();
+    let plan = Plan {
+        duration: Some(Duration::from_secs(2)),
+        ..plan(Pacing::Rate(100.0))
+    };
+    let control = Control::new(100.0);
+    let changer = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1_005)).await;
+        changer.set_rate(1e308);
+        changer.set_rate(1e-20);
+    });
+    let out = run(&mut sink, plan, &control).await;
+    assert_eq!(out.reason, StopReason::DurationElapsed);
+    assert_eq!(sink.clicks.len(), 200, "still 100/s");
+    assert_eq!(control.rate(), 100.0);
+}
+
+// Issue 15: at `rate=1e9` into a file sink the catch-up loop never looked at stop (nor
+// at the deadline), so `/stop` and SIGTERM hung. A sink far slower than the highest
+// accepted rate must still see the run stop within a batch of the request.
+#[tokio::test(start_paused = true)]
+async fn a_run_catching_up_at_the_highest_rate_honours_stop_promptly() {
+    let mut sink = Recorder {
+        delay: Some(Duration::from_millis(1)),
+        ..Recorder::default()
+    };
+    let control = Control::new(csgen_model::rate::MAX);
+    let stopper = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stopper.stop();
+    });
+    let started = tokio::time::Instant::now();
+    let out = run(
+        &mut sink,
+        plan(Pacing::Rate(csgen_model::rate::MAX)),
+        &control,
+    )
+    .await;
+    assert_eq!(out.reason, StopReason::Stopped);
+    assert!(
+        started.elapsed() <= Duration::from_millis(52),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        sink.sends >= 40,
+        "it was catching up: {} batches",
+        sink.sends
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_catching_up_ends_at_its_deadline() {
+    let mut sink = Recorder {
+        delay: Some(Duration::from_millis(1)),
+        ..Recorder::default()
+    };
+    let plan = Plan {
+        duration: Some(Duration::from_millis(30)),
+        ..plan(Pacing::Rate(csgen_model::rate::MAX))
+    };
+    let started = tokio::time::Instant::now();
+    let out = run(&mut sink, plan, &Control::new(csgen_model::rate::MAX)).await;
+    assert_eq!(out.reason, StopReason::DurationElapsed);
+    assert!(started.elapsed() <= Duration::from_millis(32));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_million_threads_are_refused_before_any_is_started() {
+    let mut sink = Recorder::default();
+    let plan = Plan {
+        threads: 1_000_000,
+        count: Some(10),
+        ..plan(Pacing::Unpaced { nominal_rate: 3.0 })
+    };
+    let out = run(&mut sink, plan, &Control::new(3.0)).await;
+    assert_eq!(out.reason, StopReason::Failed);
+    assert!(matches!(
+        out.error,
+        Some(RunError::Plan(PlanError::Threads(1_000_000)))
+    ));
+    assert_eq!(sink.sends, 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_backfill_is_flushed_when_it_hands_over_to_live_time() {
     use csgen_model::{RealisticConfig, realistic::RealisticModel};
     // 2027-01-15T08:00:00Z; the model's clock follows tokio's paused one.
     const T0: i64 = 1_800_000_000_000;
     let base = tokio::time::Instant::now();
-    let plan = TimelinePlan {
+    let model = Arc::new(RealisticModel::new(&RealisticConfig::defaults(), 3));
+    let model = Model::Realistic {
+        model,
         format: Format::Json,
-        from_ms: T0 - 3_600_000,
-        to_ms: Some(T0),
+        until_ms: Some(T0),
         then_live: true,
-        shard: Shard::ALL,
-        count: None,
+        truth: false,
+    };
+    let plan = Plan {
         duration: Some(Duration::from_secs(60)),
         flush_timeout: Duration::from_secs(1),
-        truth: false,
         clock: Arc::new(move || T0 + base.elapsed().as_millis() as i64),
+        ..Plan::new(model, T0 - 3_600_000)
     };
-    let model = Arc::new(RealisticModel::new(&RealisticConfig::defaults(), 3));
     let mut sink = Recorder::default();
-    let (out, _) = run_timeline(model, &mut sink, plan, &Control::new(1.0)).await;
+    let out = run(&mut sink, plan, &Control::new(1.0)).await;
     assert_eq!(out.reason, StopReason::DurationElapsed);
     let backfilled = sink.clicks.iter().filter(|(c, _)| c.ts_ms < T0).count();
     assert!(

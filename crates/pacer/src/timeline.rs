@@ -1,98 +1,58 @@
 //! Runs of the realistic model, driven by event time rather than by a rate.
 //!
-//! A backfill (`from..to`) emits the range's events as fast as the sink takes them,
-//! slice by slice of simulated time. A live run emits each event when the wall clock
-//! reaches its arrival time. A backfill may hand over to live time (`then_live`), after
-//! flushing the sink. The ground-truth manifest is built from exactly the events handed
-//! to the sink.
+//! A backfill (`start_ms..until_ms`, [`crate::backfill`]) emits the range's events as
+//! fast as the sink takes them. A live run ([`crate::live`]) emits each event when the
+//! wall clock reaches its arrival time. A backfill may hand over to live time
+//! (`then_live`), after flushing the sink. The ground-truth manifest is built from
+//! exactly the events handed to the sink, in the order they were handed over.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use csgen_model::realistic::{
-    Event, EventEncoder, EventStream, Manifest, RealisticModel, TruthBuilder,
-};
-use csgen_model::{Batch, Format, Shard};
+use csgen_model::Batch;
+use csgen_model::realistic::{Event, EventEncoder, Manifest, RealisticModel, TruthBuilder};
 use csgen_sinks::{Sink, SinkError};
 use tokio::time::Instant;
 
-use crate::{CHUNK, Control, End, Outcome, StopReason, deliver};
+use crate::{CHUNK, Control, End, Model, Plan, StopReason, backfill, deliver, live};
 
-/// The wall clock in Unix milliseconds, injected so tests can run live mode on a
-/// paused clock.
-pub type WallClock = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// What to generate with the realistic model.
-#[derive(Clone)]
-pub struct TimelinePlan {
-    pub format: Format,
-    /// Arrival time of the first event, Unix ms.
-    pub from_ms: i64,
-    /// End of the backfill (exclusive); `None` for a live run from `from_ms`.
-    pub to_ms: Option<i64>,
-    /// After the backfill, continue in live time.
-    pub then_live: bool,
-    pub shard: Shard,
-    /// Stop after this many events.
-    pub count: Option<u64>,
-    /// Wall-clock bound of the run.
-    pub duration: Option<Duration>,
-    pub flush_timeout: Duration,
-    /// Build the ground-truth manifest of what was emitted.
-    pub truth: bool,
-    pub clock: WallClock,
-}
-
-/// Simulated time generated per step of a backfill.
-const BACKFILL_STEP_MS: i64 = 60_000;
-/// Longest sleep in live mode, so a stop or a deadline is noticed promptly.
-const LIVE_TICK_MS: i64 = 250;
-
-/// Runs `plan`; returns the outcome and, if asked for, the manifest.
-pub async fn run_timeline<S: Sink>(
-    model: Arc<RealisticModel>,
+/// Runs a realistic `plan`; returns how it ended and, if asked for, the manifest.
+pub(crate) async fn run<S: Sink>(
     sink: &mut S,
-    plan: TimelinePlan,
+    plan: &Plan,
     control: &Control,
-) -> (Outcome, Option<Manifest>) {
-    let started = Instant::now();
-    let generated_before = sink.stats().snapshot().generated;
+    started: Instant,
+) -> (End, Option<Manifest>) {
+    let Model::Realistic {
+        model,
+        format,
+        until_ms,
+        then_live,
+        truth,
+    } = &plan.model
+    else {
+        unreachable!("timeline::run is only called for the realistic model")
+    };
     let mut emitter = Emitter {
-        model: &model,
-        encoder: EventEncoder::new(plan.format, &model),
-        truth: plan
-            .truth
-            .then(|| TruthBuilder::new(&model, plan.format, plan.shard)),
+        model,
+        encoder: EventEncoder::new(*format, model),
+        truth: truth.then(|| TruthBuilder::new(model, *format, plan.shard)),
         left: plan.count.unwrap_or(u64::MAX),
         emitted: 0,
     };
-    let mut stream = EventStream::new(&model, plan.shard, plan.from_ms);
     let deadline = plan.duration.map(|d| started + d);
-    let mut events = Vec::new();
 
     let end = 'run: {
-        if let Some(to_ms) = plan.to_ms {
-            let mut t = plan.from_ms;
-            while t < to_ms {
-                if control.is_stopped() {
-                    break 'run End::at(StopReason::Stopped, emitter.emitted);
-                }
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    break 'run End::at(StopReason::DurationElapsed, emitter.emitted);
-                }
-                t = (t + BACKFILL_STEP_MS).min(to_ms);
-                events.clear();
-                stream.fill_until(t, &mut events);
-                if let Err(e) = emitter.emit(sink, &events).await {
-                    break 'run End::failed(e, emitter.emitted);
-                }
-                if emitter.left == 0 {
-                    break 'run End::at(StopReason::CountReached, emitter.emitted);
-                }
-                // Let other tasks (the control server, signal handlers) run.
-                tokio::task::yield_now().await;
+        let mut live_from = plan.start_ms;
+        if let Some(until_ms) = *until_ms {
+            let backfill = backfill::Backfill {
+                model,
+                format: *format,
+                plan,
+                until_ms,
+                deadline,
+            };
+            if let Some(end) = backfill.run(sink, &mut emitter, control).await {
+                break 'run end;
             }
-            if !plan.then_live {
+            if !then_live {
                 break 'run End::at(StopReason::CountReached, emitter.emitted);
             }
             // Hand the backfill over whole before going live, so that a lake commits it
@@ -101,72 +61,98 @@ pub async fn run_timeline<S: Sink>(
             if let Ok(Err(e)) = tokio::time::timeout(plan.flush_timeout, sink.flush()).await {
                 break 'run End::failed(e, emitter.emitted);
             }
+            live_from = live_from.max(until_ms);
         }
-        loop {
-            let now_ms = (plan.clock)();
-            events.clear();
-            stream.fill_until(now_ms + 1, &mut events);
-            if let Err(e) = emitter.emit(sink, &events).await {
-                break 'run End::failed(e, emitter.emitted);
-            }
-            if emitter.left == 0 {
-                break 'run End::at(StopReason::CountReached, emitter.emitted);
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                break 'run End::at(StopReason::DurationElapsed, emitter.emitted);
-            }
-            let next = stream
-                .peek_arrival(LIVE_TICK_MS)
-                .unwrap_or(now_ms + LIVE_TICK_MS);
-            let wait = Duration::from_millis((next - now_ms).clamp(1, LIVE_TICK_MS) as u64);
-            let wake = deadline.map_or(now + wait, |d| (now + wait).min(d));
-            tokio::select! {
-                _ = tokio::time::sleep_until(wake) => {}
-                _ = control.stop.cancelled() => break 'run End::at(StopReason::Stopped, emitter.emitted),
-            }
-        }
+        live::run(sink, &mut emitter, plan, live_from, control, deadline).await
     };
-
-    let manifest = emitter.truth.take().map(TruthBuilder::finish);
-    let mut end = end;
-    crate::finish_flush(sink, plan.flush_timeout, &mut end).await;
-    let outcome = Outcome {
-        reason: end.reason,
-        emitted: sink.stats().snapshot().generated - generated_before,
-        next_seq: end.next_seq,
-        elapsed: started.elapsed(),
-        error: end.error,
-    };
-    (outcome, manifest)
+    (end, emitter.truth.take().map(TruthBuilder::finish))
 }
 
-/// Encodes events into batches, hands them to the sink and records them in the truth.
-struct Emitter<'m> {
-    model: &'m RealisticModel,
+/// Hands records to the sink, cut to the run's count, and records them in the truth.
+pub(crate) struct Emitter<'m> {
+    pub(crate) model: &'m RealisticModel,
     encoder: EventEncoder,
     truth: Option<TruthBuilder<'m>>,
-    left: u64,
-    emitted: u64,
+    /// Events the run may still emit.
+    pub(crate) left: u64,
+    pub(crate) emitted: u64,
 }
 
 impl Emitter<'_> {
-    async fn emit<S: Sink>(&mut self, sink: &mut S, events: &[Event]) -> Result<(), SinkError> {
-        let take = events
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        for chunk in events[..take].chunks(CHUNK as usize) {
+    /// Encodes `events` and hands them over, at most [`CHUNK`] to a batch.
+    pub(crate) async fn emit<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        events: &[Event],
+    ) -> Result<(), SinkError> {
+        for chunk in events.chunks(CHUNK as usize) {
+            if self.left == 0 {
+                break;
+            }
             let mut batch = Batch::with_capacity(chunk.len(), chunk.len() * 256);
             for e in chunk {
                 self.encoder.push(self.model, e, &mut batch);
             }
-            if let Some(t) = self.truth.as_mut() {
-                t.add_all(chunk);
-            }
-            self.left -= chunk.len() as u64;
-            self.emitted += chunk.len() as u64;
-            deliver(sink, batch).await?;
+            self.emit_encoded(sink, batch, chunk).await?;
         }
         Ok(())
+    }
+
+    /// Hands over `batch`, whose record `i` encodes `events[i]`, cut to the count left.
+    pub(crate) async fn emit_encoded<S: Sink>(
+        &mut self,
+        sink: &mut S,
+        batch: Batch,
+        events: &[Event],
+    ) -> Result<(), SinkError> {
+        let take = batch
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let batch = if take < batch.len() {
+            prefix(&batch, take)
+        } else {
+            batch
+        };
+        if let Some(t) = self.truth.as_mut() {
+            t.add_all(&events[..take]);
+        }
+        self.left -= take as u64;
+        self.emitted += take as u64;
+        deliver(sink, batch).await
+    }
+}
+
+/// The first `n` records of `batch`.
+fn prefix(batch: &Batch, n: usize) -> Batch {
+    let mut out = Batch::default();
+    for (record, click) in batch.records().zip(&batch.clicks).take(n) {
+        out.push_encoded(*click, |data| data.extend_from_slice(record));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use csgen_model::{Click, Encoder, Format, Generator, StoreConfig};
+
+    #[test]
+    fn a_prefix_keeps_the_first_records_and_their_clicks() {
+        let config = StoreConfig::defaults();
+        let g = Generator::new(&config, 1);
+        let mut enc = Encoder::new(Format::Json, &config.store_url);
+        let mut batch = Batch::default();
+        for seq in 0..5 {
+            batch.push(&mut enc, g.click(seq, 0));
+        }
+        let cut = prefix(&batch, 3);
+        assert_eq!(cut.len(), 3);
+        assert_eq!(
+            cut.records().collect::<Vec<_>>(),
+            batch.records().take(3).collect::<Vec<_>>()
+        );
+        let seqs: Vec<u64> = cut.clicks.iter().map(|c: &Click| c.seq).collect();
+        assert_eq!(seqs, [0, 1, 2]);
+        assert_eq!(prefix(&batch, 0).len(), 0);
     }
 }

@@ -13,8 +13,8 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use csgen_model::{Batch, Encoder, Format, Generator, Shard, StoreConfig};
-use csgen_pacer::{Control, Pacing, Plan};
+use csgen_model::{Batch, Encoder, Format, Generator, StoreConfig};
+use csgen_pacer::{Control, Model, Pacing, Plan};
 use csgen_server::collect::{self, CollectState, Limits, Writer};
 use csgen_sinks::{SinkContext, SinkSpec};
 
@@ -65,27 +65,21 @@ async fn generate(spec: &str, n: u64, format: Format) -> Result<()> {
     let store = StoreConfig::defaults();
     let cx = SinkContext::for_run(store.clone(), Duration::from_secs(60));
     let mut sink = spec.open(&cx).await?;
-    let plan = Plan {
+    let model = Model::Classic {
+        generator: Arc::new(Generator::new(&store, 1)),
         encoder: Encoder::new(format, &store.store_url),
-        start_seq: 0,
-        end_seq: Some(n),
-        start_ms: 1_793_491_200_000,
         pacing: Pacing::Unpaced {
             nominal_rate: 1000.0,
-            threads: 1,
         },
-        duration: None,
-        shard: Shard::ALL,
+        start_seq: 0,
+    };
+    let plan = Plan {
+        count: Some(n),
         flush_timeout: Duration::from_secs(60),
+        ..Plan::new(model, 1_793_491_200_000)
     };
     let started = Instant::now();
-    let outcome = csgen_pacer::run(
-        Arc::new(Generator::new(&store, 1)),
-        &mut sink,
-        plan,
-        &Control::new(1000.0),
-    )
-    .await;
+    let outcome = csgen_pacer::run(&mut sink, plan, &Control::new(1000.0)).await;
     let secs = started.elapsed().as_secs_f64();
     let s = sink.stats().snapshot();
     if let Some(e) = outcome.error {

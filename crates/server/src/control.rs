@@ -467,6 +467,7 @@ async fn supervise(shared: Arc<Shared>, id: u64, task: JoinHandle<(SharedSink, O
                 next_seq: shared.sink.next_seq(),
                 elapsed: started.elapsed(),
                 error: None,
+                manifest: None,
             };
             inner.resume.after(&outcome, now_ms);
             inner.last_error = Some(format!("generation crashed: {why}"));

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use csgen_model::realistic::RealisticModel;
 use csgen_model::{Encoder, Format, Generator, Shard};
-use csgen_pacer::{Control, Outcome, Pacing, Plan, TimelinePlan};
+use csgen_pacer::{Control, Model, Outcome, Pacing, Plan};
 use csgen_sinks::Sink;
 use tokio::task::JoinHandle;
 
@@ -73,58 +73,53 @@ impl Workload {
         resume: &Resume,
         control: Control,
     ) -> JoinHandle<(S, Outcome)> {
-        match self {
+        let now = (run.clock)();
+        let (model, start_ms) = match self {
             Workload::Classic {
                 generator, encoder, ..
             } => {
-                let plan = Plan {
+                let model = Model::Classic {
+                    generator: generator.clone(),
                     encoder: encoder.clone(),
-                    start_seq: resume.next_seq,
-                    end_seq: None,
-                    start_ms: (run.clock)(),
                     pacing: Pacing::Rate(control.rate()),
-                    duration: None,
-                    shard: run.shard,
-                    flush_timeout: run.flush_timeout,
+                    start_seq: resume.next_seq,
                 };
-                let generator = generator.clone();
-                tokio::spawn(async move {
-                    let outcome = csgen_pacer::run(generator, &mut sink, plan, &control).await;
-                    (sink, outcome)
-                })
+                (model, now)
             }
             Workload::Realistic {
                 model,
                 format,
                 backfill,
             } => {
-                let now = (run.clock)();
-                let (from_ms, to_ms) = match (resume.live_from_ms, backfill) {
-                    (None, Some(span)) => (now - span.as_millis() as i64, Some(now)),
+                let (from_ms, until_ms) = match (resume.live_from_ms, backfill) {
+                    (None, Some(span)) => {
+                        let span = i64::try_from(span.as_millis()).unwrap_or(i64::MAX);
+                        (now.saturating_sub(span), Some(now))
+                    }
                     (None, None) => (now, None),
                     // Never before where the last run ended, even if the clock went back.
                     (Some(from), _) => (from.max(now), None),
                 };
-                let plan = TimelinePlan {
+                let model = Model::Realistic {
+                    model: model.clone(),
                     format: *format,
-                    from_ms,
-                    to_ms,
+                    until_ms,
                     then_live: true,
-                    shard: run.shard,
-                    count: None,
-                    duration: None,
-                    flush_timeout: run.flush_timeout,
                     truth: false,
-                    clock: run.clock,
                 };
-                let model = model.clone();
-                tokio::spawn(async move {
-                    let (outcome, _) =
-                        csgen_pacer::run_timeline(model, &mut sink, plan, &control).await;
-                    (sink, outcome)
-                })
+                (model, from_ms)
             }
-        }
+        };
+        let plan = Plan {
+            shard: run.shard,
+            flush_timeout: run.flush_timeout,
+            clock: run.clock,
+            ..Plan::new(model, start_ms)
+        };
+        tokio::spawn(async move {
+            let outcome = csgen_pacer::run(&mut sink, plan, &control).await;
+            (sink, outcome)
+        })
     }
 }
 

@@ -101,7 +101,7 @@ impl LakeSink {
         let name = spec.lake.to_string();
         let lake_error = |source| SinkError::Lake {
             target: format!("lake:{name}"),
-            source,
+            source: Box::new(source),
         };
         let store = spec.lake.open(&cx.aws).await.map_err(lake_error)?;
         let counters = Arc::new(Counters::default());
@@ -147,7 +147,7 @@ impl LakeSink {
             }
             Err(source) => Err(SinkError::Lake {
                 target: self.describe(),
-                source,
+                source: Box::new(source),
             }),
         }
     }

@@ -74,7 +74,7 @@ pub enum SinkError {
     Lake {
         target: String,
         #[source]
-        source: csgen_pipeline::LakeError,
+        source: Box<csgen_pipeline::LakeError>,
     },
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use csgen_model::{Encoder, ModelConfig, RunIdentity, realistic::RealisticModel};
-use csgen_pacer::{Control, Outcome, Pacing, Plan, StopReason, TimelinePlan};
+use csgen_pacer::{Control, Model, Outcome, Pacing, Plan, StopReason};
 use csgen_sinks::file::FileSpec;
 use csgen_sinks::stdout::StdoutSpec;
 use csgen_sinks::{Sink, SinkContext, SinkSpec, SinkStats};
@@ -61,77 +61,63 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
             stopper.stop();
         });
 
-        let outcome = match &source.model {
+        let (model, count, total) = match &source.model {
             ModelConfig::Classic(_) => {
-                let start_ms = from_ms;
                 let rate = a.rate.unwrap_or(store.clicks_per_second);
                 // A classic backfill is the range's share of clicks at the rate.
-                let end_seq = match (a.from, a.to) {
+                let count = match (a.from, a.to) {
                     (Some(from), Some(to)) => {
                         let n = ((to - from).max(0) as f64 / 1000.0 * rate).floor() as u64;
                         Some(a.count.map_or(n, |c| c.min(n)))
                     }
                     _ => a.count,
                 };
-                let plan = Plan {
+                let model = Model::Classic {
+                    generator: generator(&store, seed),
                     encoder: Encoder::new(a.stream.format, &store.store_url),
-                    start_seq: 0,
-                    end_seq,
-                    start_ms,
                     pacing: match a.rate {
                         Some(rate) => Pacing::Rate(rate),
                         None => Pacing::Unpaced {
                             nominal_rate: store.clicks_per_second,
-                            threads: match a.threads {
-                                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                                n => n,
-                            },
                         },
                     },
-                    duration: a.duration,
-                    shard,
-                    flush_timeout: a.stream.flush_timeout,
+                    start_seq: 0,
                 };
-                let total = end_seq.map(|n| shard.owned_in(0, n));
-                let progress = Progress::start(sink.stats().clone(), total);
-                let outcome =
-                    csgen_pacer::run(generator(&store, seed), &mut sink, plan, &control).await;
-                progress.finish();
-                outcome
+                (model, count, count.map(|n| shard.owned_in(0, n)))
             }
             ModelConfig::Realistic(config) => {
-                let model = Arc::new(RealisticModel::new(config, seed));
-                let plan = TimelinePlan {
+                let model = Model::Realistic {
+                    model: Arc::new(RealisticModel::new(config, seed)),
                     format: a.stream.format,
-                    from_ms,
-                    to_ms: a.to,
+                    until_ms: a.to,
                     then_live: a.then_live,
-                    shard,
-                    count: a.count,
-                    duration: a.duration,
-                    flush_timeout: a.stream.flush_timeout,
                     truth: truth_path.is_some(),
-                    clock: Arc::new(now_ms),
                 };
-                let progress = Progress::start(sink.stats().clone(), a.count);
-                let (outcome, manifest) =
-                    csgen_pacer::run_timeline(model, &mut sink, plan, &control).await;
-                progress.finish();
-                if incomplete(&outcome) {
-                    // A manifest of part of a shard would make the union look whole.
-                    eprintln!("csgen: ground truth not written: the backfill did not finish");
-                } else if let (Some(path), Some(mut manifest)) = (&truth_path, manifest) {
-                    manifest.run = Some(run);
-                    crate::truth::write(path, manifest.to_json().into_bytes(), &cx.aws)
-                        .await
-                        .with_context(|| {
-                            format!("cannot write the ground truth {}", path.display())
-                        })?;
-                    eprintln!("csgen: ground truth written to {}", path.display());
-                }
-                outcome
+                (model, a.count, a.count)
             }
         };
+        let plan = Plan {
+            count,
+            duration: a.duration,
+            shard,
+            threads: a.threads,
+            flush_timeout: a.stream.flush_timeout,
+            clock: Arc::new(now_ms),
+            ..Plan::new(model, from_ms)
+        };
+        let progress = Progress::start(sink.stats().clone(), total);
+        let mut outcome = csgen_pacer::run(&mut sink, plan, &control).await;
+        progress.finish();
+        if incomplete(&outcome) && truth_path.is_some() {
+            // A manifest of part of a shard would make the union look whole.
+            eprintln!("csgen: ground truth not written: the backfill did not finish");
+        } else if let (Some(path), Some(mut manifest)) = (&truth_path, outcome.manifest.take()) {
+            manifest.run = Some(run);
+            crate::truth::write(path, manifest.to_json().into_bytes(), &cx.aws)
+                .await
+                .with_context(|| format!("cannot write the ground truth {}", path.display()))?;
+            eprintln!("csgen: ground truth written to {}", path.display());
+        }
         if let Some(detail) = sink.detail() {
             eprintln!("csgen: {detail}");
         }
@@ -180,16 +166,22 @@ fn report(sink: &impl Sink, outcome: &Outcome, seed: u64) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `--truth PATH`, else `FILE.truth.json` beside a file sink's output.
+/// `--truth PATH`, else `FILE.truth.json` beside a file sink's output when that is a
+/// regular file (not beside `/dev/null`, a pipe or a terminal).
 fn truth_path(a: &GenerateArgs, target: &SinkSpec) -> Option<PathBuf> {
     a.truth.clone().or_else(|| match target {
-        SinkSpec::File(FileSpec { path: p }) => {
+        SinkSpec::File(FileSpec { path: p }) if !is_special_file(p) => {
             let mut name = p.file_name()?.to_os_string();
             name.push(".truth.json");
             Some(p.with_file_name(name))
         }
         _ => None,
     })
+}
+
+/// Whether `path` exists and is something other than a regular file or a folder.
+fn is_special_file(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// A progress bar on stderr for long runs (indicatif hides it when stderr is not a terminal).

@@ -218,3 +218,106 @@ fn paced_run_meets_the_target_rate_within_2_percent() {
         "expected 4000 ± 2 % events in 2 s at 2000/s, got {n}"
     );
 }
+
+// Issue 15: `--rate 1e-20 -n 1` panicked (exit 101) and `--rate 1e308` spun; both are
+// usage errors that state the accepted range.
+#[test]
+fn rate_1e_minus_20_is_a_usage_error_with_the_range_not_a_panic() {
+    for rate in ["1e-20", "1e308", "NaN", "-1"] {
+        // `--rate=-1`: as a separate word clap would read `-1` as a flag.
+        let args = ["generate", &format!("--rate={rate}"), "-n", "1"];
+        usage_error_saying(&args, &["outside the accepted range 0.001 to 100000000"]);
+    }
+}
+
+#[test]
+fn clicks_per_second_outside_the_rate_range_names_key_and_line() {
+    let dir = TempDir::new("gen-rate-cfg");
+    let path = dir.path("slow.properties");
+    let text = csgen_model::config::DEFAULT_PROPERTIES
+        .replace("clicks-per-second=3", "clicks-per-second=1e-20");
+    assert_ne!(text, csgen_model::config::DEFAULT_PROPERTIES);
+    std::fs::write(&path, text).unwrap();
+    usage_error_saying(
+        &["generate", "-n", "1", "--config", path.to_str().unwrap()],
+        &["key `clicks-per-second`", "outside the accepted range"],
+    );
+}
+
+// Issue 15: `--threads 1000000` panicked trying to start a million threads.
+#[test]
+fn a_million_threads_is_a_usage_error_not_a_panic() {
+    usage_error_saying(
+        &["generate", "--threads", "1000000", "-n", "10"],
+        &["from 0 (one per core) to 256"],
+    );
+}
+
+/// Runs csgen with `args` and checks it exits 2 (a usage error) with every one of
+/// `needles` in its error output.
+fn usage_error_saying(args: &[&str], needles: &[&str]) {
+    let out = run(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{args:?}: no {needle:?} in {err}");
+    }
+}
+
+/// A realistic backfill into a file with its truth, with `--threads N`.
+fn realistic_backfill(dir: &TempDir, threads: &str) -> (Vec<u8>, String) {
+    let out_path = dir.path(&format!("t{threads}.jsonl"));
+    let store = crate::support::store_toml();
+    let out = run(&[
+        "generate",
+        "--config",
+        &store,
+        "--seed",
+        "1",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-01T18:00:00Z",
+        "--threads",
+        threads,
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = std::fs::read(&out_path).unwrap();
+    let truth = std::fs::read_to_string(dir.path(&format!("t{threads}.jsonl.truth.json"))).unwrap();
+    (records, truth)
+}
+
+#[test]
+fn a_realistic_backfill_is_byte_identical_whatever_the_threads() {
+    let dir = TempDir::new("gen-realistic-threads");
+    let (one, truth) = realistic_backfill(&dir, "1");
+    assert!(one.len() > 4_000_000, "18 hours of the example store");
+    for threads in ["2", "3"] {
+        let (other, other_truth) = realistic_backfill(&dir, threads);
+        assert!(one == other, "--threads {threads} changed the records");
+        assert_eq!(truth, other_truth, "--threads {threads} changed the truth");
+    }
+}
+
+// `-o /dev/null` used to put the ground truth beside it, as /dev/null.truth.json.
+#[test]
+fn no_truth_is_written_beside_dev_null() {
+    let store = crate::support::store_toml();
+    let out = run(&[
+        "generate",
+        "--config",
+        &store,
+        "--seed",
+        "1",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-01T01:00:00Z",
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("ground truth"), "{}", stderr(&out));
+}

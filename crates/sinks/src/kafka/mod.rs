@@ -198,7 +198,7 @@ async fn topic_max_message_bytes(
     let answer = admin
         .describe_configs(&[ResourceSpecifier::Topic(topic)], &options)
         .await;
-    let value = match answer.as_deref() {
+    match answer.as_deref() {
         Ok([Ok(resource)]) => resource
             .get("max.message.bytes")
             .and_then(|e| e.value.as_deref())
@@ -207,6 +207,5 @@ async fn topic_max_message_bytes(
             tracing::debug!(topic, answer = ?other.map(|r| r.len()), "no max.message.bytes for the topic");
             None
         }
-    };
-    value
+    }
 }

@@ -29,11 +29,9 @@ fn error(text: &[u8], vars: &[(&str, &str)]) -> String {
 
 #[test]
 fn reads_the_file_and_the_environment_which_wins() {
-    let text = format!(
-        "# a managed cluster\n\n  security.protocol = SASL_SSL \n! also a comment\n\
+    let text = "# a managed cluster\n\n  security.protocol = SASL_SSL \n! also a comment\n\
          sasl.mechanism=SCRAM-SHA-512\nsasl.username=csgen\nsasl.password=wrong\n\
-         message.timeout.ms=60000\n"
-    );
+         message.timeout.ms=60000\n";
     let (_dir, path) = file(text.as_bytes());
     let s = KafkaSettings::load(
         Some(&path),
@@ -95,7 +93,9 @@ fn a_secret_never_shows_in_debug_or_errors() {
 fn every_problem_names_its_line_or_variable() {
     let big = vec![b'#'; MAX_FILE_BYTES as usize + 1];
     let many: String = (0..=MAX_PROPERTIES).map(|i| format!("k{i}=1\n")).collect();
-    let cases: Vec<(Vec<u8>, Vec<(&str, &str)>, &str)> = vec![
+    // (file, environment, what the error names)
+    type Case<'a> = (Vec<u8>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             b"acks=all\njunk\n".to_vec(),
             vec![],
