@@ -15,6 +15,8 @@ use rand::distr::weighted::WeightedIndex;
 use rand::distr::{Bernoulli, Distribution};
 use rand_distr::StandardNormal;
 
+use std::fmt;
+
 use crate::config::{IdRange, StoreConfig};
 
 /// What one classic click is about.
@@ -138,6 +140,62 @@ impl ClassicModel {
                 product_id: Some(self.products[g].sample(rng)),
             }
         }
+    }
+}
+
+impl fmt::Display for StoreConfig {
+    /// The effective model, as `csgen check` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.customers;
+        writeln!(f, "store:          {}", self.store_url)?;
+        writeln!(
+            f,
+            "customers:      ids {}..={} (clamped normal, mean {}, sd {:.2})",
+            c.min,
+            c.max,
+            ClampedNormal::for_range(*c).mean(),
+            ClampedNormal::for_range(*c).sd()
+        )?;
+        writeln!(f, "rate:           {} clicks/s", self.clicks_per_second)?;
+        writeln!(
+            f,
+            "click kinds:    {:.4} group-list, {:.4} product",
+            self.group_click_share,
+            1.0 - self.group_click_share
+        )?;
+        writeln!(f, "groups:         {}", self.groups.len())?;
+        writeln!(
+            f,
+            "  id  name                  products            list share  product share"
+        )?;
+        for g in &self.groups {
+            writeln!(
+                f,
+                "  {:<3} {:<21} {:<19} {:<11.4} {:.4}",
+                g.id,
+                g.name,
+                format!("{}..={}", g.products.min, g.products.max),
+                g.list_share,
+                g.product_share
+            )?;
+        }
+        writeln!(f, "share of all clicks per group (list + product):")?;
+        for g in &self.groups {
+            let total = self.group_click_share * g.list_share
+                + (1.0 - self.group_click_share) * g.product_share;
+            writeln!(f, "  {:<3} {:<21} {:.4}", g.id, g.name, total)?;
+        }
+        writeln!(
+            f,
+            "kinesis stream: {}",
+            self.kinesis_stream.as_deref().unwrap_or("(not set)")
+        )?;
+        let token = match (self.token_sha256.is_some(), self.legacy_token_line) {
+            (true, _) => "SHA-256 digest set (token-sha256)".to_owned(),
+            (false, Some(line)) => format!("not set: `token-as-hash` on line {line} is ignored"),
+            (false, None) => "not set in the config (CS_TOKEN may provide it)".to_owned(),
+        };
+        write!(f, "control token:  {token}")
     }
 }
 

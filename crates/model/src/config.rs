@@ -5,8 +5,6 @@
 //! checked (ranges ordered, probabilities in [0, 1] and summing to 1, a positive
 //! rate), and every problem is reported with its key and line at once.
 
-use std::fmt;
-
 use crate::error::{ConfigError, Problem};
 use crate::properties::Properties;
 use crate::validate;
@@ -14,8 +12,7 @@ use crate::validate;
 /// The original's example file, which is also csgen's built-in default.
 pub const DEFAULT_PROPERTIES: &str = include_str!("defaults.properties");
 
-/// How far a family of probabilities may be from summing to exactly 1.
-pub const SUM_TOLERANCE: f64 = 1e-6;
+pub use crate::validate::SUM_TOLERANCE;
 
 /// Most product groups a configuration may declare (a guard against typos such as
 /// `group-count=20000000`).
@@ -371,61 +368,5 @@ impl Reader<'_> {
             self.problems
                 .push(Problem::at(format!("{family}N"), line, msg));
         }
-    }
-}
-
-impl fmt::Display for StoreConfig {
-    /// The effective model, as `csgen check` prints it.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.customers;
-        writeln!(f, "store:          {}", self.store_url)?;
-        writeln!(
-            f,
-            "customers:      ids {}..={} (clamped normal, mean {}, sd {:.2})",
-            c.min,
-            c.max,
-            crate::classic::ClampedNormal::for_range(*c).mean(),
-            crate::classic::ClampedNormal::for_range(*c).sd()
-        )?;
-        writeln!(f, "rate:           {} clicks/s", self.clicks_per_second)?;
-        writeln!(
-            f,
-            "click kinds:    {:.4} group-list, {:.4} product",
-            self.group_click_share,
-            1.0 - self.group_click_share
-        )?;
-        writeln!(f, "groups:         {}", self.groups.len())?;
-        writeln!(
-            f,
-            "  id  name                  products            list share  product share"
-        )?;
-        for g in &self.groups {
-            writeln!(
-                f,
-                "  {:<3} {:<21} {:<19} {:<11.4} {:.4}",
-                g.id,
-                g.name,
-                format!("{}..={}", g.products.min, g.products.max),
-                g.list_share,
-                g.product_share
-            )?;
-        }
-        writeln!(f, "share of all clicks per group (list + product):")?;
-        for g in &self.groups {
-            let total = self.group_click_share * g.list_share
-                + (1.0 - self.group_click_share) * g.product_share;
-            writeln!(f, "  {:<3} {:<21} {:.4}", g.id, g.name, total)?;
-        }
-        writeln!(
-            f,
-            "kinesis stream: {}",
-            self.kinesis_stream.as_deref().unwrap_or("(not set)")
-        )?;
-        let token = match (self.token_sha256.is_some(), self.legacy_token_line) {
-            (true, _) => "SHA-256 digest set (token-sha256)".to_owned(),
-            (false, Some(line)) => format!("not set: `token-as-hash` on line {line} is ignored"),
-            (false, None) => "not set in the config (CS_TOKEN may provide it)".to_owned(),
-        };
-        write!(f, "control token:  {token}")
     }
 }

@@ -7,7 +7,8 @@
 
 use std::fmt::Display;
 
-use crate::config::SUM_TOLERANCE;
+/// How far a family of probabilities may be from summing to exactly 1.
+pub const SUM_TOLERANCE: f64 = 1e-6;
 
 /// `p` if it is a probability.
 pub fn probability(p: f64) -> Result<f64, String> {

@@ -13,6 +13,10 @@
 use super::faults::Fault;
 use super::population::pick;
 use super::{Event, Page, RealisticModel};
+
+/// The distinct (group, product) of a session's cart, in the order they were added
+/// (scratch space the caller keeps, so a walk allocates nothing).
+pub(crate) type Cart = Vec<(u32, u64)>;
 use crate::click::mix64;
 use crate::shard::Shard;
 
@@ -49,7 +53,7 @@ pub fn units(lines: &[Line]) -> u64 {
 pub struct Replay {
     events: Vec<Event>,
     lines: Vec<Line>,
-    cart: super::session::Cart,
+    cart: Cart,
 }
 
 /// A uniform draw in [0, 1) from a hash.

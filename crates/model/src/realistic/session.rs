@@ -19,16 +19,13 @@ use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand_distr::LogNormal;
 
+use super::cart::{self, Cart};
 use super::config::RealisticConfig;
 use super::faults::{Fault, Faults};
 use super::population::{cumulative, pick};
 use super::{EXIT, Event, PAGES, Page, RealisticModel, SLOT_MS};
 use crate::click::{event_rng, mix64};
 use crate::shard::Shard;
-
-/// The distinct (group, product) of a session's cart, in the order they were added
-/// (scratch space the caller keeps, so a walk allocates nothing).
-pub(crate) type Cart = Vec<(u32, u64)>;
 
 /// The parts of the model a session walks through, prepared once.
 #[derive(Debug, Clone)]
@@ -253,7 +250,7 @@ impl RealisticModel {
                     // An empty cart's rows exclude the page; the guard only keeps
                     // `remove` total.
                     let key = (skey << 8) | u64::from(index);
-                    let at = super::cart::pick_line(m.cart_seed, key, cart.len());
+                    let at = cart::pick_line(m.cart_seed, key, cart.len());
                     removed = if at < cart.len() {
                         let (g, p) = cart.remove(at);
                         (g, Some(p))

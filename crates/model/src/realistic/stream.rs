@@ -31,7 +31,7 @@ pub struct EventStream<'m> {
     keys: Vec<u128>,
     gathered: Vec<Event>,
     /// Scratch for the walks.
-    cart: super::session::Cart,
+    cart: super::cart::Cart,
     /// Every event before this arrival time has been yielded or skipped.
     done_until: i64,
 }
