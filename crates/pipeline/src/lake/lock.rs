@@ -32,13 +32,16 @@ pub struct LakeLock {
 
 enum Held {
     Local(#[allow(dead_code)] std::fs::File),
-    Lease {
-        store: Store,
-        e_tag: Option<String>,
-        renewed: Instant,
-        lease: Duration,
-        owner: String,
-    },
+    Lease(Lease),
+}
+
+/// An S3 lease this run holds: the version it last wrote, and when.
+struct Lease {
+    store: Store,
+    e_tag: Option<String>,
+    renewed: Instant,
+    lease: Duration,
+    owner: String,
 }
 
 /// The content of a lock file or lease: who holds it.
@@ -107,18 +110,18 @@ impl LakeLock {
                 })
             }
             Store::Object { .. } => {
-                let mut lock = Self {
-                    path,
-                    held: Held::Lease {
-                        store: store.clone(),
-                        e_tag: None,
-                        renewed: Instant::now(),
-                        lease,
-                        owner,
-                    },
+                let mut held = Lease {
+                    store: store.clone(),
+                    e_tag: None,
+                    renewed: Instant::now(),
+                    lease,
+                    owner,
                 };
-                lock.take_lease().await?;
-                Ok(lock)
+                held.take(&path).await?;
+                Ok(Self {
+                    path,
+                    held: Held::Lease(held),
+                })
             }
         }
     }
@@ -127,16 +130,30 @@ impl LakeLock {
     /// third of it has passed, and fails with [`LakeError::LockLost`] if another writer
     /// took it over. Nothing to do for a local lock.
     pub async fn confirm(&mut self) -> Result<(), LakeError> {
-        let Held::Lease {
+        match &mut self.held {
+            Held::Local(_) => Ok(()),
+            Held::Lease(lease) => lease.confirm(&self.path).await,
+        }
+    }
+
+    /// Gives an S3 lease back at the end of a run (a local lock goes with the process).
+    pub async fn release(self) {
+        if let Held::Lease(lease) = &self.held {
+            let _ = lease.store.delete(&self.path).await;
+        }
+    }
+}
+
+impl Lease {
+    /// See [`LakeLock::confirm`].
+    async fn confirm(&mut self, path: &str) -> Result<(), LakeError> {
+        let Self {
             store,
             e_tag,
             renewed,
             lease,
             owner,
-        } = &mut self.held
-        else {
-            return Ok(());
-        };
+        } = self;
         if renewed.elapsed() < *lease / 3 {
             return Ok(());
         }
@@ -148,7 +165,7 @@ impl LakeLock {
             e_tag: e_tag.clone(),
             version: None,
         });
-        let key = store.object_path(&self.path);
+        let key = store.object_path(path);
         match os.put_opts(&key, body, PutOptions::from(mode)).await {
             Ok(put) => {
                 *e_tag = put.e_tag;
@@ -158,39 +175,29 @@ impl LakeLock {
             Err(
                 object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. },
             ) => Err(LakeError::LockLost {
-                lock: store_name(store, &self.path),
+                lock: store_name(store, path),
             }),
             Err(source) => Err(LakeError::Object {
-                path: store_name(store, &self.path),
+                path: store_name(store, path),
                 source,
             }),
         }
     }
 
-    /// Gives an S3 lease back at the end of a run (a local lock goes with the process).
-    pub async fn release(self) {
-        if let Held::Lease { store, .. } = &self.held {
-            let _ = store.delete(&self.path).await;
-        }
-    }
-
     /// Creates the lease, or takes over an expired one.
-    async fn take_lease(&mut self) -> Result<(), LakeError> {
-        let Held::Lease {
+    async fn take(&mut self, path: &str) -> Result<(), LakeError> {
+        let Self {
             store,
             e_tag,
             renewed,
             lease,
             owner,
-        } = &mut self.held
-        else {
-            return Ok(());
-        };
+        } = self;
         let Store::Object { store: os, .. } = &*store else {
             return Ok(());
         };
-        let key = store.object_path(&self.path);
-        let name = store_name(store, &self.path);
+        let key = store.object_path(path);
+        let name = store_name(store, path);
         let object_err = |source| LakeError::Object {
             path: name.clone(),
             source,
