@@ -236,12 +236,9 @@ fn a_realistic_run_through_kafka_passes_verify() {
         truth.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let from = format!(
-        "kafka:{}/store?group=lake&until-idle=3s",
-        server.bootstrap()
-    );
-    let to = format!("lake:{}", lake.display());
-    let out = run(&["enrich", "--from", &from, "--to", &to, "--config", &config]);
+    let mut enrich = member(&server, "store", "lake", &lake, "&until-idle=3s");
+    enrich.args(["--config", &config]);
+    let out = Killed(Some(enrich.spawn().unwrap())).finish(Duration::from_secs(90));
     assert!(out.status.success(), "{}", stderr(&out));
     let out = run(&[
         "verify",

@@ -178,12 +178,26 @@ pub async fn check_topic(
             },
         ))
     };
-    wait_for_topic(
+    let brokers = spec.address.bootstrap();
+    let check = wait_for_topic(
         &spec.address.topic,
-        &spec.address.bootstrap(),
+        &brokers,
         fetch,
         &consumer.context().events,
         HEALTH_TIMEOUT,
-    )
-    .await
+    );
+    // A consumer's error callbacks run only while it is polled: poll it (it has no
+    // messages before it subscribes), so a refused connection ends the check at once.
+    tokio::select! {
+        result = check => result,
+        never = serve_events(consumer) => match never {},
+    }
+}
+
+async fn serve_events(consumer: &GroupConsumer) -> std::convert::Infallible {
+    loop {
+        if let Err(e) = consumer.recv().await {
+            tracing::trace!(error = %e, "kafka: consumer event before subscribing");
+        }
+    }
 }

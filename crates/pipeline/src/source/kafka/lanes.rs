@@ -32,6 +32,9 @@ use crate::lake::{LakeOptions, LakeWriter, ShardPos, SourcePos, Store};
 use crate::source::{Item, MAX_RECORD_BYTES, SourceError, TOO_LARGE_KEEP};
 use crate::step::EnrichStep;
 
+/// With `until-idle`, how long a member waits at most for its first assignment.
+const JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// One held partition.
 struct Lane {
     writer: LakeWriter,
@@ -101,15 +104,25 @@ pub async fn run(
     let result = async {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut last_data = Instant::now();
+        let mut joined = false;
         loop {
             let deadline = g.lanes.values().filter_map(|l| l.writer.deadline()).min();
-            let idle_end = spec.until_idle.map(|d| last_data + d);
+            // Idle time counts once the group has assigned (joining can take the
+            // session timeout), with a bound on the wait for that first assignment.
+            let idle_end = spec.until_idle.map(|d| {
+                if joined {
+                    last_data + d
+                } else {
+                    last_data + d.max(JOIN_WAIT)
+                }
+            });
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 Some(event) = rebalances.recv() => {
                     g.rebalance(event).await?;
                     last_data = Instant::now();
+                    joined = true;
                 }
                 () = sleep_until(deadline), if deadline.is_some() => g.commit_all().await?,
                 () = sleep_until(idle_end), if idle_end.is_some() => break,
