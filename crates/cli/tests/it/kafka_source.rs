@@ -128,7 +128,9 @@ fn kafka_source_is_exactly_once_across_kill_9_and_a_restart() {
         (checkpointed(&lake, "k9", "g").iter().sum::<u64>() > 0).then_some(())
     });
     first.kill9();
-    let (before, _) = count_and_distinct(&lake);
+    // Committed at the kill (the checkpoints; their files may still be staged, when the
+    // kill came between a checkpoint and its moves): part of the topic, not all.
+    let before: u64 = checkpointed(&lake, "k9", "g").iter().sum();
     assert!(
         before > 0 && before < 20_000,
         "killed mid-run with part committed: {before}"

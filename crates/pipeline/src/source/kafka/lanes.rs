@@ -28,12 +28,17 @@ use crate::driver::{RunError, RunOptions, RunSummary, sleep_until};
 use crate::endpoint::ServiceError;
 use crate::enrich::{EnrichOptions, Position};
 use crate::hash::{FNV_OFFSET, fnv1a};
-use crate::lake::{LakeOptions, LakeWriter, ShardPos, SourcePos, Store};
+use crate::lake::{LEASE, LakeError, LakeOptions, LakeWriter, ShardPos, SourcePos, Store};
 use crate::source::{Item, MAX_RECORD_BYTES, SourceError, TOO_LARGE_KEEP};
 use crate::step::EnrichStep;
 
 /// With `until-idle`, how long a member waits at most for its first assignment.
 const JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long past an S3 lease a gained partition's lock is waited for.
+const LOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often a held lock is tried again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One held partition.
 struct Lane {
@@ -150,6 +155,9 @@ pub async fn run(
         g.commit(&held, CommitMode::Sync).await
     }
     .await;
+    for lane in g.lanes.values_mut() {
+        lane.writer.release().await;
+    }
     // Leave the group: the callback now gives partitions up at once. Closing polls until
     // librdkafka is done, so it runs off the async threads.
     consumer.context().closing.store(true, Ordering::SeqCst);
@@ -317,13 +325,13 @@ impl Group<'_> {
             }
             Rebalance::Revoke(partitions) => {
                 self.commit(&partitions, CommitMode::Sync).await?;
-                self.give_up(&partitions, cooperative)?;
+                self.give_up(&partitions, cooperative).await?;
             }
             Rebalance::Lost(why) => {
                 let held: Vec<i32> = self.lanes.keys().copied().collect();
                 tracing::warn!(source = %self.spec, reason = %why, partitions = ?held,
                     "kafka: partitions lost; their buffered records are left to the next holder");
-                self.give_up(&held, cooperative)?;
+                self.give_up(&held, cooperative).await?;
             }
         }
         Ok(())
@@ -336,13 +344,26 @@ impl Group<'_> {
             ..self.lake.clone()
         };
         let name = self.spec.lane_checkpoint(p);
-        let (mut writer, resume) = LakeWriter::open(
-            self.store.clone(),
-            options,
-            Some(&name),
-            self.counters.clone(),
-        )
-        .await?;
+        // The partition's lock (see lake/lock.rs) may still be held by its previous
+        // holder: a killed member's S3 lease until it expires. Wait for it, bounded.
+        let give_up_at = Instant::now() + LEASE + LOCK_SLACK;
+        let (mut writer, resume) = loop {
+            let opened = LakeWriter::open(
+                self.store.clone(),
+                options.clone(),
+                Some(&name),
+                self.counters.clone(),
+            )
+            .await;
+            match opened {
+                Err(LakeError::Locked { .. }) if Instant::now() < give_up_at => {
+                    tracing::info!(source = %self.spec, partition = p,
+                        "kafka: the partition's lake lock is still held; waiting");
+                    tokio::time::sleep(LOCK_POLL).await;
+                }
+                other => break other?,
+            }
+        };
         writer.set_hook(self.options.hook.clone());
         let next = resume.offset;
         self.resumed.entry(p).or_insert(next);
@@ -360,10 +381,13 @@ impl Group<'_> {
 
     /// Drops the lanes of `partitions` (what they buffered is not committed) and tells
     /// librdkafka that they are given up.
-    fn give_up(&mut self, partitions: &[i32], cooperative: bool) -> Result<(), RunError> {
+    async fn give_up(&mut self, partitions: &[i32], cooperative: bool) -> Result<(), RunError> {
         let mut tpl = TopicPartitionList::new();
         for p in partitions {
-            self.lanes.remove(p);
+            if let Some(mut lane) = self.lanes.remove(p) {
+                // Before Kafka hands the partition on: its next holder takes the lock.
+                lane.writer.release().await;
+            }
             tpl.add_partition(&self.spec.address.topic, *p);
         }
         let done = if cooperative {
