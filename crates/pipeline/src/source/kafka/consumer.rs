@@ -165,19 +165,8 @@ pub async fn check_topic(
 ) -> Result<TopicMeta, ServiceError> {
     let c = consumer.clone();
     let topic = spec.address.topic.clone();
-    let fetch = move |timeout: Duration| {
-        let md = c.fetch_metadata(Some(&topic), timeout)?;
-        Ok(md.topics().first().map_or(
-            TopicMeta {
-                partitions: 0,
-                error: None,
-            },
-            |t| TopicMeta {
-                partitions: t.partitions().len(),
-                error: t.error().map(Into::into),
-            },
-        ))
-    };
+    let fetch =
+        move |timeout: Duration| crate::endpoint::kafka::fetch_topic(c.client(), &topic, timeout);
     let brokers = spec.address.bootstrap();
     let check = wait_for_topic(
         &spec.address.topic,
