@@ -13,6 +13,10 @@
         producer settings, and prints {"records", "bytes", "seconds", "failed"}: the
         librdkafka ceiling scripts/bench-kafka.sh compares csgen's sink with.
 
+    kafka_check.py committed BOOTSTRAP TOPIC GROUP
+        prints the offsets GROUP has committed for TOPIC, {"PARTITION": OFFSET, ...}
+        (-1001 for none), as consumer-lag tools see them.
+
 Exit status 1 with the reason on stderr when the broker refuses or does not answer.
 """
 
@@ -110,8 +114,18 @@ def produce(bootstrap, topic, path, linger_ms, batch_records, batch_bytes, compr
                       "failed": len(failed) + left}))
 
 
+def committed(bootstrap, topic, group):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "enable.auto.commit": False})
+    meta = consumer.list_topics(topic, timeout=30)
+    asked = [TopicPartition(topic, p) for p in meta.topics[topic].partitions]
+    got = consumer.committed(asked, timeout=30)
+    print(json.dumps({str(tp.partition): tp.offset for tp in got}))
+    consumer.close()
+
+
 if __name__ == "__main__":
-    commands = {"create": create, "read": read, "produce": produce}
+    commands = {"create": create, "read": read, "produce": produce, "committed": committed}
     try:
         commands[sys.argv[1]](*sys.argv[2:])
     except (KafkaException, KeyError, IndexError, TypeError, ValueError) as e:

@@ -205,6 +205,11 @@ pub struct EnrichArgs {
     /// the lake spec's max-buffer-mib).
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub max_buffer_mib: Option<u16>,
+
+    /// librdkafka properties for a kafka: source (SASL, TLS, session.timeout.ms, ...),
+    /// one key=value per line; CSGEN_KAFKA_* variables add to and override them.
+    #[arg(long, value_name = "FILE")]
+    pub kafka_config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -18,6 +18,7 @@ use csgen_model::StoreConfig;
 
 use crate::counters::{Counters, CountersSnapshot};
 use crate::endpoint::aws::AwsSettings;
+use crate::endpoint::kafka::KafkaSettings;
 use crate::enrich::EnrichOptions;
 use crate::lake::{Checkpoint, FlushHook, LakeError, LakeOptions, LakeWriter, SourcePos, Store};
 use crate::source::{Fill, Source, SourceContext, SourceError, SourceSpec};
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub hook: Option<FlushHook>,
     /// AWS settings of AWS sources (endpoint override); the standard chain otherwise.
     pub aws: AwsSettings,
+    /// librdkafka properties of Kafka sources (`--kafka-config`, `CSGEN_KAFKA_*`).
+    pub kafka: KafkaSettings,
 }
 
 /// What a run did.
@@ -65,6 +68,11 @@ pub async fn run(
     clock: impl Fn() -> i64,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary, RunError> {
+    if let SourceSpec::Kafka(spec) = source {
+        // A lane (writer + checkpoint) per partition: see `source/kafka/lanes.rs`.
+        return crate::source::kafka::run(spec, lake, config, options, counters, clock, shutdown)
+            .await;
+    }
     let checkpoint = if options.no_checkpoint {
         None
     } else {
@@ -161,7 +169,7 @@ async fn commit(src: &mut dyn Source, writer: &mut LakeWriter) -> Result<(), Run
     Ok(())
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,

@@ -50,6 +50,27 @@ impl KafkaClient {
         out.lines().map(str::to_owned).collect()
     }
 
+    /// The offsets `group` committed for `topic`, by partition (-1001: none).
+    pub fn committed(&self, topic: &str, group: &str) -> std::collections::BTreeMap<i32, i64> {
+        let args = [
+            "committed".to_owned(),
+            self.bootstrap.clone(),
+            topic.to_owned(),
+            group.to_owned(),
+        ];
+        let out = self.run(&args, Duration::from_secs(60));
+        // A flat JSON object of numbers: {"0": 12, "1": -1001}.
+        let body = out.trim().trim_start_matches('{').trim_end_matches('}');
+        body.split(',')
+            .filter(|kv| !kv.trim().is_empty())
+            .map(|kv| {
+                let (p, o) = kv.split_once(':').expect("\"P\": OFFSET");
+                let p = p.trim().trim_matches('"').parse().expect("a partition");
+                (p, o.trim().parse().expect("an offset"))
+            })
+            .collect()
+    }
+
     /// Runs kafka_check.py with `args`; panics with its stderr if it fails or outlives
     /// `limit` (it is then killed).
     fn run(&self, args: &[String], limit: Duration) -> String {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use csgen_pipeline::endpoint::kafka::KafkaSettings;
 use csgen_pipeline::{AwsSettings, Counters, EnrichOptions, LakeOptions, RunOptions};
 
 use super::{now_ms, runtime, shutdown_signal};
@@ -25,6 +26,7 @@ pub fn run(a: EnrichArgs) -> anyhow::Result<()> {
         aws: AwsSettings {
             endpoint: a.endpoint.clone(),
         },
+        kafka: KafkaSettings::load(a.kafka_config.as_deref(), std::env::vars_os())?,
         ..RunOptions::default()
     };
     runtime()?.block_on(async move {

@@ -9,6 +9,7 @@ mod endpoints;
 mod generate;
 mod http;
 mod indexed_job;
+mod kafka_source;
 mod openapi;
 mod pipeline;
 mod serve;

@@ -275,6 +275,12 @@ impl LakeWriter {
             || self.pending.is_some()
     }
 
+    /// What the buffers hold, estimated (raw bytes and builder memory): a caller with
+    /// several writers bounds their sum.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered_bytes
+    }
+
     /// Whether the size or age limit is reached.
     pub fn should_flush(&self, now: Instant) -> bool {
         self.is_full()

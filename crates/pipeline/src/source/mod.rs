@@ -1,6 +1,7 @@
 //! Sources of raw records: the source registry.
 //!
-//! A source is named by a spec (`-`, `file:PATH` or a plain path, `kinesis:STREAM`);
+//! A source is named by a spec (`-`, `file:PATH` or a plain path, `kinesis:STREAM`,
+//! `kafka:BROKERS/TOPIC?group=NAME`);
 //! [`SOURCES`] is the one table of them (in `registry.rs`), from which parsing, the
 //! forms list and the `--from` help come. Each source is one module: its spec type with
 //! its scheme, options, parsing and `Display`, and the [`Source`] it opens.
@@ -9,6 +10,7 @@
 //! owns batching, flushing, checkpoints and shutdown for every source alike.
 
 pub mod file;
+pub mod kafka;
 pub mod kinesis;
 mod lines;
 mod registry;

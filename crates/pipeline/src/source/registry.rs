@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Source, SourceContext, SourceEndpoint, SourceError, file, kinesis, stdin};
+use super::{Source, SourceContext, SourceEndpoint, SourceError, file, kafka, kinesis, stdin};
 use crate::endpoint::{self, Direction, Entry, SpecError};
 
 /// A source as a user names it (`--from SPEC`).
@@ -13,6 +13,7 @@ pub enum SourceSpec {
     Stdin(stdin::StdinSpec),
     File(file::FileSpec),
     Kinesis(kinesis::KinesisSpec),
+    Kafka(kafka::KafkaSourceSpec),
 }
 
 /// Every source, in the order help lists them.
@@ -28,6 +29,10 @@ pub const SOURCES: &[Entry<SourceSpec>] = &[
     Entry {
         form: kinesis::FORM,
         parse: |rest| kinesis::KinesisSpec::parse(rest).map(SourceSpec::Kinesis),
+    },
+    Entry {
+        form: kafka::FORM,
+        parse: |rest| kafka::KafkaSourceSpec::parse(rest).map(SourceSpec::Kafka),
     },
 ];
 
@@ -52,6 +57,7 @@ impl SourceSpec {
             Self::Stdin(s) => s,
             Self::File(s) => s,
             Self::Kinesis(s) => s,
+            Self::Kafka(s) => s,
         }
     }
 

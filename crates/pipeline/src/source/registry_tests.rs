@@ -62,13 +62,18 @@ fn bare_forms_are_stdin_and_files() {
 
 #[test]
 fn unknown_scheme_is_an_error_listing_the_known_ones_not_a_file() {
-    let e = "kafka:foo".parse::<SourceSpec>().unwrap_err().to_string();
+    let e = "pulsar:foo".parse::<SourceSpec>().unwrap_err().to_string();
     assert_eq!(
         e,
-        "source \"kafka:foo\": unknown scheme \"kafka\"; expected one of: -, stdin, \
-         file:PATH, PATH, kinesis:STREAM[?until-idle=DURATION] (a file whose name holds a \
+        "source \"pulsar:foo\": unknown scheme \"pulsar\"; expected one of: -, stdin, \
+         file:PATH, PATH, kinesis:STREAM[?until-idle=DURATION], \
+         kafka:BROKERS/TOPIC?group=NAME[&until-idle=DURATION] (a file whose name holds a \
          colon: file:NAME or ./NAME)"
     );
+    // Once taken for a file name (`No such file or directory`), now a source of its own.
+    let k: SourceSpec = "kafka:127.0.0.1:9092/clicks?group=lake".parse().unwrap();
+    assert_eq!(k.to_string(), "kafka:127.0.0.1:9092/clicks?group=lake");
+    assert_eq!(k.checkpoint_name().unwrap(), "kafka-clicks-lake");
     for bad in ["", "file:", "stdin:x"] {
         let e = bad.parse::<SourceSpec>().unwrap_err().to_string();
         assert!(e.starts_with(&format!("source {bad:?}: ")), "{e}");

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use csgen_pipeline::endpoint::kafka::{Address, ClientEvents, TopicMeta, wait_for_topic};
+use csgen_pipeline::endpoint::kafka::{Address, ClientEvents, wait_for_topic};
 use csgen_pipeline::endpoint::{Form, ServiceError};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
@@ -146,17 +146,7 @@ async fn health_check(
     let events = producer.context().events().clone();
     let topic = address.topic.clone();
     let fetch = move |timeout: Duration| {
-        let md = producer.client().fetch_metadata(Some(&topic), timeout)?;
-        Ok(md.topics().first().map_or(
-            TopicMeta {
-                partitions: 0,
-                error: None,
-            },
-            |t| TopicMeta {
-                partitions: t.partitions().len(),
-                error: t.error().map(Into::into),
-            },
-        ))
+        csgen_pipeline::endpoint::kafka::fetch_topic(producer.client(), &topic, timeout)
     };
     wait_for_topic(
         &address.topic,

@@ -147,6 +147,26 @@ pub struct TopicMeta {
     pub error: Option<RDKafkaErrorCode>,
 }
 
+/// One blocking metadata request for `topic` (a [`wait_for_topic`] fetch): its
+/// partitions and the broker's error for it.
+pub fn fetch_topic<C: ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    topic: &str,
+    timeout: Duration,
+) -> Result<TopicMeta, KafkaError> {
+    let md = client.fetch_metadata(Some(topic), timeout)?;
+    Ok(md.topics().first().map_or(
+        TopicMeta {
+            partitions: 0,
+            error: None,
+        },
+        |t| TopicMeta {
+            partitions: t.partitions().len(),
+            error: t.error().map(Into::into),
+        },
+    ))
+}
+
 /// How long one metadata request may take inside [`wait_for_topic`]: short, so that a
 /// failure the callbacks report is noticed soon.
 const ATTEMPT: Duration = Duration::from_millis(500);

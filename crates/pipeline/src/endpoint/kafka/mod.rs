@@ -11,7 +11,7 @@ pub mod config;
 
 use std::fmt;
 
-pub use client::{ClientEvents, EventsContext, TopicMeta, wait_for_topic};
+pub use client::{ClientEvents, EventsContext, TopicMeta, fetch_topic, wait_for_topic};
 pub use config::{KafkaConfigError, KafkaSettings, Origin, Setting};
 
 /// Most brokers a spec may list: a bootstrap list needs a few, not hundreds.
