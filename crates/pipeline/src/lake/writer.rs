@@ -424,7 +424,7 @@ pub fn properties(options: &LakeOptions) -> WriterProperties {
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),
-            "events/1".to_owned(),
+            "events/2".to_owned(),
         )]))
         .build()
 }
