@@ -21,6 +21,7 @@ pub struct HourRow {
     pub group_view: u64,
     pub product_view: u64,
     pub add_to_cart: u64,
+    pub remove_from_cart: u64,
     pub cart_view: u64,
     pub checkout: u64,
     pub purchase: u64,

@@ -15,6 +15,7 @@ SELECT dt, hour,
        count(*) FILTER (WHERE event_type = 'group_view') AS group_view,
        count(*) FILTER (WHERE event_type = 'product_view') AS product_view,
        count(*) FILTER (WHERE event_type = 'add_to_cart') AS add_to_cart,
+       count(*) FILTER (WHERE event_type = 'remove_from_cart') AS remove_from_cart,
        count(*) FILTER (WHERE event_type = 'cart_view') AS cart_view,
        count(*) FILTER (WHERE event_type = 'checkout') AS checkout,
        count(*) FILTER (WHERE event_type = 'purchase') AS purchase

@@ -65,6 +65,7 @@ fn hourly(r: &Reports) -> Table {
         "group_view",
         "product_view",
         "add_to_cart",
+        "remove_from_cart",
         "cart_view",
         "checkout",
         "purchase",
@@ -79,6 +80,7 @@ fn hourly(r: &Reports) -> Table {
             h.group_view.to_string(),
             h.product_view.to_string(),
             h.add_to_cart.to_string(),
+            h.remove_from_cart.to_string(),
             h.cart_view.to_string(),
             h.checkout.to_string(),
             h.purchase.to_string(),
@@ -194,9 +196,6 @@ mod tests {
     #[test]
     fn names_from_the_lake_reach_the_terminal_escaped() {
         let reports = Reports {
-            range: Default::default(),
-            hourly: Vec::new(),
-            daily: Vec::new(),
             groups: vec![GroupRow {
                 group_id: 1,
                 group_name: Some("Books\u{1b}]0;pwned\u{7}\u{1b}[2J".into()),
@@ -207,9 +206,7 @@ mod tests {
                 added_to_cart: 0,
                 users: 1,
             }],
-            top_products: Vec::new(),
-            sessions: Vec::new(),
-            funnel: Vec::new(),
+            ..Reports::empty()
         };
         let text = render(&reports);
         assert!(

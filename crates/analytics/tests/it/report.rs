@@ -49,12 +49,13 @@ fn reports_agree_with_each_other_and_with_plain_counts() {
                 + h.group_view
                 + h.product_view
                 + h.add_to_cart
+                + h.remove_from_cart
                 + h.cart_view
                 + h.checkout
                 + h.purchase
         })
         .sum();
-    assert_eq!(by_type, events, "every event has one of the seven types");
+    assert_eq!(by_type, events, "every event has one of the types");
     assert_eq!(r.hourly.len(), 48, "two days of hours");
     for d in &r.daily {
         assert_eq!(d.users, d.new_users + d.returning_users, "{d:?}");

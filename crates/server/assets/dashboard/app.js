@@ -161,7 +161,6 @@ function showReports(body) {
 // in crates/analytics/src/report/rows.rs).
 const HOURS_SHOWN = 72;
 const TOP_PRODUCTS = 10;
-const EVENT_TYPES = ["landing", "group_view", "product_view", "add_to_cart", "cart_view", "checkout", "purchase"];
 const groupName = (row) => row.group_name ?? `group ${row.group_id}`;
 // One colour per product group, the same in every chart.
 const groupColour = (r, id) => {
@@ -173,9 +172,11 @@ const hourLabel = (row) => `${row.dt.slice(5)} ${String(row.hour).padStart(2, "0
 const VIEWS = {
   hourly(r) {
     const rows = r.hourly.slice(-HOURS_SHOWN);
-    const datasets = EVENT_TYPES
+    // The event types come with the reports (csgen_pipeline::EventType::ALL): one list.
+    const types = r.event_types;
+    const datasets = types
       .filter((t) => rows.some((row) => row[t] > 0))
-      .map((t) => ({ label: t, data: rows.map((row) => row[t]), colour: PALETTE[EVENT_TYPES.indexOf(t)] }));
+      .map((t) => ({ label: t, data: rows.map((row) => row[t]), colour: PALETTE[types.indexOf(t) % PALETTE.length] }));
     return { labels: rows.map(hourLabel), datasets };
   },
   groups(r) {
