@@ -17,7 +17,9 @@ use crate::error::AnalyticsError;
 use crate::lake::Lake;
 use crate::range::TimeRange;
 use csgen_pipeline::EventType;
-pub use rows::{DayRow, FunnelStep, GroupRow, HourRow, ProductRow, SessionRow};
+pub use rows::{
+    ChannelRow, DayRow, FunnelStep, GroupRow, HourRow, ProductRow, RevenueRow, SessionRow,
+};
 
 /// One standard report: its key (the field of [`Reports`]), title and SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,7 +30,7 @@ pub struct Report {
 }
 
 /// Every standard report, in the order they are printed.
-pub const REPORTS: [Report; 6] = [
+pub const REPORTS: [Report; 8] = [
     Report {
         name: "hourly",
         title: "Events per hour and type, and hourly active users",
@@ -59,6 +61,16 @@ pub const REPORTS: [Report; 6] = [
         title: "Funnel: group list -> product -> cart -> checkout -> purchase",
         sql: sql::FUNNEL,
     },
+    Report {
+        name: "revenue",
+        title: "Revenue, orders and average order value per day",
+        sql: sql::REVENUE,
+    },
+    Report {
+        name: "channels",
+        title: "Conversion and revenue by channel (campaign source, else referrer)",
+        sql: sql::CHANNELS,
+    },
 ];
 
 /// The standard reports over one time range, one field per report.
@@ -76,6 +88,8 @@ pub struct Reports {
     /// Per start day, then the whole range (`dt` null).
     pub sessions: Vec<SessionRow>,
     pub funnel: Vec<FunnelStep>,
+    pub revenue: Vec<RevenueRow>,
+    pub channels: Vec<ChannelRow>,
 }
 
 impl Reports {
@@ -90,6 +104,8 @@ impl Reports {
             top_products: Vec::new(),
             sessions: Vec::new(),
             funnel: Vec::new(),
+            revenue: Vec::new(),
+            channels: Vec::new(),
         }
     }
 }
@@ -123,7 +139,16 @@ pub async fn reports_timed(
         });
         Ok::<_, AnalyticsError>(result.batches)
     };
-    let [hourly, daily, groups, top_products, sessions, funnel] = &REPORTS;
+    let [
+        hourly,
+        daily,
+        groups,
+        top_products,
+        sessions,
+        funnel,
+        revenue,
+        channels,
+    ] = &REPORTS;
     let reports = Reports {
         range: range.unwrap_or_default(),
         event_types: EventType::ALL.map(EventType::as_str).to_vec(),
@@ -133,6 +158,8 @@ pub async fn reports_timed(
         top_products: typed(top_products, &run(top_products).await?)?,
         sessions: typed(sessions, &run(sessions).await?)?,
         funnel: typed(funnel, &run(funnel).await?)?,
+        revenue: typed(revenue, &run(revenue).await?)?,
+        channels: typed(channels, &run(channels).await?)?,
     };
     Ok((reports, timings))
 }

@@ -16,6 +16,8 @@ pub fn render(r: &Reports) -> String {
         top_products(r),
         sessions(r),
         funnel(r),
+        revenue(r),
+        channels(r),
     ];
     let mut out = String::new();
     for (report, table) in REPORTS.iter().zip(tables) {
@@ -41,6 +43,38 @@ fn table(header: &[&str], left: usize, rows: Vec<Vec<String>>) -> Table {
         }
     }
     t
+}
+
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn revenue(r: &Reports) -> Table {
+    let rows = r.revenue.iter().map(|d| {
+        vec![
+            d.dt.clone(),
+            d.currency.clone(),
+            d.orders.to_string(),
+            money(d.revenue),
+            money(d.average_order_value),
+        ]
+    });
+    let header = ["dt", "currency", "orders", "revenue", "avg order"];
+    table(&header, 2, rows.collect())
+}
+
+fn channels(r: &Reports) -> Table {
+    let rows = r.channels.iter().map(|c| {
+        vec![
+            c.channel.clone(),
+            c.sessions.to_string(),
+            c.converted.to_string(),
+            pct(c.conversion),
+            money(c.revenue),
+        ]
+    });
+    let header = ["channel", "sessions", "converted", "conversion", "revenue"];
+    table(&header, 1, rows.collect())
 }
 
 fn pct(x: f64) -> String {

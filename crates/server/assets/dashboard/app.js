@@ -91,6 +91,16 @@ function setupCharts() {
       },
     },
   });
+  chart("channels", {
+    type: "bar",
+    data: { labels: [], datasets: [] },
+    options: {
+      plugins: {
+        tooltip: { callbacks: { afterLabel: (ctx) => ctx.dataset.notes?.[ctx.dataIndex] ?? "" } },
+      },
+      scales: { y: { beginAtZero: true } },
+    },
+  });
   chart("products", { type: "bar", data: { labels: [], datasets: [] }, options: { indexAxis: "y", ...noLegend } });
   chart("active", {
     type: "line",
@@ -189,6 +199,21 @@ const VIEWS = {
       }],
     };
   },
+  channels(r) {
+    // Sessions and those that bought, per channel; the conversion is in each label.
+    const rows = r.channels ?? [];
+    return {
+      labels: rows.map((c) => `${c.channel} (${percent(c.conversion)})`),
+      datasets: [
+        { label: "sessions", data: rows.map((c) => c.sessions) },
+        {
+          label: "converted",
+          data: rows.map((c) => c.converted),
+          notes: rows.map((c) => `revenue ${c.revenue.toFixed(2)}`),
+        },
+      ],
+    };
+  },
   funnel(r) {
     return {
       labels: r.funnel.map((f) => f.name),
@@ -225,6 +250,20 @@ const VIEWS = {
   },
 };
 
+// Revenue and average order value over the reports' days (the first currency: a
+// store sells in one).
+function money(days) {
+  const currency = days[0]?.currency;
+  const rows = days.filter((d) => d.currency === currency);
+  const orders = rows.reduce((n, d) => n + d.orders, 0);
+  const revenue = rows.reduce((n, d) => n + d.revenue, 0);
+  const amount = (x) => `${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency ?? ""}`.trim();
+  return {
+    revenue: orders ? amount(revenue) : "–",
+    average_order_value: orders ? amount(revenue / orders) : "–",
+  };
+}
+
 function tiles(r) {
   const total = r.sessions.find((s) => s.dt == null);
   const last = r.funnel[r.funnel.length - 1];
@@ -236,6 +275,7 @@ function tiles(r) {
     session_length: total ? duration(total.avg_seconds) : "–",
     bounce_rate: total ? percent(total.bounce_rate) : "–",
     conversion: last ? percent(last.overall) : "–",
+    ...money(r.revenue ?? []),
   };
 }
 
