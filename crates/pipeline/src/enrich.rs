@@ -136,7 +136,9 @@ impl Enricher {
                 {
                     return Err(Reason::bad(
                         field,
-                        format!("{m} is not a whole number of {c}'s minor units ({digits} decimals)"),
+                        format!(
+                            "{m} is not a whole number of {c}'s minor units ({digits} decimals)"
+                        ),
                     ));
                 }
             }

@@ -155,10 +155,9 @@ const REMOVALS: &str = "[funnel.cart]\ngroup_list = 0.10\nproduct = 0.15\nchecko
 #[test]
 fn every_realistic_record_enriches_with_its_type_and_details() {
     use csgen_model::{Batch, EventEncoder, EventStream, RealisticConfig, RealisticModel};
-    let config = RealisticConfig::from_toml(&format!(
-        "[store]\nsessions_per_day = 20000\n{REMOVALS}"
-    ))
-    .expect("valid config");
+    let config =
+        RealisticConfig::from_toml(&format!("[store]\nsessions_per_day = 20000\n{REMOVALS}"))
+            .expect("valid config");
     let model = RealisticModel::new(&config, 3);
     // Monday 2026-11-02, 19:00 UTC.
     let from = 1_793_577_600_000 + 19 * 3_600_000;
@@ -185,13 +184,31 @@ fn every_realistic_record_enriches_with_its_type_and_details() {
         assert_eq!(ev.event_type.as_str(), json["event_type"], "{json}");
         types.insert(ev.event_type);
         let d = &ev.details;
-        assert_eq!(d.country.as_deref().map(str::to_owned), text(&json["country"]));
+        assert_eq!(
+            d.country.as_deref().map(str::to_owned),
+            text(&json["country"])
+        );
         assert_eq!(d.os.as_deref().map(str::to_owned), text(&json["os"]));
-        assert_eq!(d.utm_source.as_deref().map(str::to_owned), text(&json["utm_source"]));
-        assert_eq!(d.utm_medium.as_deref().map(str::to_owned), text(&json["utm_medium"]));
-        assert_eq!(d.utm_campaign.as_deref().map(str::to_owned), text(&json["utm_campaign"]));
-        assert_eq!(d.order_id.as_deref().map(str::to_owned), text(&json["order_id"]));
-        assert_eq!(d.currency.as_deref().map(str::to_owned), text(&json["currency"]));
+        assert_eq!(
+            d.utm_source.as_deref().map(str::to_owned),
+            text(&json["utm_source"])
+        );
+        assert_eq!(
+            d.utm_medium.as_deref().map(str::to_owned),
+            text(&json["utm_medium"])
+        );
+        assert_eq!(
+            d.utm_campaign.as_deref().map(str::to_owned),
+            text(&json["utm_campaign"])
+        );
+        assert_eq!(
+            d.order_id.as_deref().map(str::to_owned),
+            text(&json["order_id"])
+        );
+        assert_eq!(
+            d.currency.as_deref().map(str::to_owned),
+            text(&json["currency"])
+        );
         assert_eq!(d.quantity.map(i64::from), json["quantity"].as_i64());
         assert_eq!(d.price, money(&json["price"]));
         assert_eq!(d.revenue, money(&json["revenue"]));
@@ -199,18 +216,36 @@ fn every_realistic_record_enriches_with_its_type_and_details() {
         orders += usize::from(d.order_id.is_some());
     }
     let all: std::collections::BTreeSet<_> = EventType::ALL.into_iter().collect();
-    assert_eq!(types, all, "an hour of 20,000 sessions a day has every type");
-    assert!(campaigns > 0 && orders > 0, "{campaigns} campaign events, {orders} orders");
+    assert_eq!(
+        types, all,
+        "an hour of 20,000 sessions a day has every type"
+    );
+    assert!(
+        campaigns > 0 && orders > 0,
+        "{campaigns} campaign events, {orders} orders"
+    );
 }
 
 #[test]
 fn bad_currencies_and_amounts_are_dead_letters_naming_the_field() {
     let mut e = enricher();
     for (line, field) in [
-        (r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"usd"}"#, "currency"),
-        (r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"DOLLARS"}"#, "currency"),
-        (r#"{"url":"/api/purchase?userid=1","revenue":1.505,"currency":"USD"}"#, "revenue"),
-        (r#"{"url":"/api/group/1/product/2/add-to-cart?userid=1","price":19.5,"currency":"JPY"}"#, "price"),
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"usd"}"#,
+            "currency",
+        ),
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"DOLLARS"}"#,
+            "currency",
+        ),
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.505,"currency":"USD"}"#,
+            "revenue",
+        ),
+        (
+            r#"{"url":"/api/group/1/product/2/add-to-cart?userid=1","price":19.5,"currency":"JPY"}"#,
+            "price",
+        ),
     ] {
         let err = e.enrich(line.as_bytes(), Position::default()).unwrap_err();
         assert_eq!(err.code(), "bad_value", "{line}");

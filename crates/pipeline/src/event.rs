@@ -166,7 +166,11 @@ mod tests {
     #[test]
     fn the_models_pages_have_the_lakes_event_type_names() {
         for page in PAGES {
-            assert_eq!(EventType::from(page).as_str(), page.event_type(), "{page:?}");
+            assert_eq!(
+                EventType::from(page).as_str(),
+                page.event_type(),
+                "{page:?}"
+            );
         }
         let mut from_model: Vec<EventType> = PAGES.into_iter().map(EventType::from).collect();
         from_model.sort();

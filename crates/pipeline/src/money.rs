@@ -35,10 +35,19 @@ impl Money {
     /// Reads a non-negative decimal with at most 3 digits after the point
     /// (`12.99`, `5`, `0.125`, `1e3` is refused: amounts are written plainly).
     pub fn parse(text: &str) -> Result<Money, String> {
-        let bad = || format!("{:?} is not an amount (a non-negative decimal with at most 3 decimals)", crate::reason::clip(text));
+        let bad = || {
+            format!(
+                "{:?} is not an amount (a non-negative decimal with at most 3 decimals)",
+                crate::reason::clip(text)
+            )
+        };
         let (int, frac) = text.split_once('.').unwrap_or((text, ""));
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || !digits(frac) || (text.contains('.') && frac.is_empty()) {
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || (text.contains('.') && frac.is_empty())
+        {
             return Err(bad());
         }
         let frac = frac.trim_end_matches('0');
@@ -47,10 +56,21 @@ impl Money {
         }
         let int = int.trim_start_matches('0');
         if int.len() > 15 {
-            return Err(format!("{} is too large (at most 15 digits before the point)", crate::reason::clip(text)));
+            return Err(format!(
+                "{} is too large (at most 15 digits before the point)",
+                crate::reason::clip(text)
+            ));
         }
-        let whole: i64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| bad())? };
-        let mut part: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let whole: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| bad())?
+        };
+        let mut part: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         for _ in frac.len()..SCALE as usize {
             part *= 10;
         }
@@ -124,8 +144,19 @@ mod tests {
     #[test]
     fn refuses_what_is_not_an_amount() {
         for text in [
-            "", "-1", "1.2345", "1e3", "NaN", "inf", ".5", "5.", "1.2.3", " 1", "1,5",
-            "1000000000000000", "0x10",
+            "",
+            "-1",
+            "1.2345",
+            "1e3",
+            "NaN",
+            "inf",
+            ".5",
+            "5.",
+            "1.2.3",
+            " 1",
+            "1,5",
+            "1000000000000000",
+            "0x10",
         ] {
             assert!(Money::parse(text).is_err(), "{text:?}");
         }

@@ -269,7 +269,9 @@ mod tests {
             (AddToCart, Some(2), Some(9), Some(1))
         );
         assert_eq!(
-            page(&format!("{s}/api/group/2/product/9/remove-from-cart?userid=1")),
+            page(&format!(
+                "{s}/api/group/2/product/9/remove-from-cart?userid=1"
+            )),
             (RemoveFromCart, Some(2), Some(9), Some(1))
         );
         assert_eq!(page(&format!("{s}/api/cart?userid=1")).0, CartView);

@@ -159,7 +159,10 @@ pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
 /// number of minor units, which then differs from the manifest and is reported.
 fn minor_units(currency: &str, thousandths: u64) -> u64 {
     let digits = csgen_model::realistic::Currency::parse(currency).map(|c| u32::from(c.digits()));
-    match digits.ok().and_then(|d| 10u64.checked_pow(3u32.checked_sub(d)?)) {
+    match digits
+        .ok()
+        .and_then(|d| 10u64.checked_pow(3u32.checked_sub(d)?))
+    {
         Some(per) if thousandths % per == 0 => thousandths / per,
         _ => thousandths,
     }

@@ -38,7 +38,12 @@ fn ids(dir: &Path) -> HashSet<i64> {
             let b = b.unwrap();
             let c = b.column(0).as_primitive::<Int64Type>();
             for i in 0..c.len() {
-                assert!(out.insert(c.value(i)), "{} repeats id {}", f.display(), c.value(i));
+                assert!(
+                    out.insert(c.value(i)),
+                    "{} repeats id {}",
+                    f.display(),
+                    c.value(i)
+                );
             }
         }
     }
@@ -85,11 +90,18 @@ fn the_same_seed_writes_the_same_tables_and_shards_split_customers() {
     let write = |sub: &str, shard: Shard| {
         let root = dir.path().join(sub);
         let model = &model;
-        tokio::runtime::Runtime::new().unwrap().block_on(async move {
-            write_dimensions(&Store::Local(root.clone()), model, shard, &LakeOptions::default())
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                write_dimensions(
+                    &Store::Local(root.clone()),
+                    model,
+                    shard,
+                    &LakeOptions::default(),
+                )
                 .await
                 .unwrap()
-        });
+            });
         dir.path().join(sub)
     };
     let again = write("again", Shard::ALL);
@@ -97,12 +109,20 @@ fn the_same_seed_writes_the_same_tables_and_shards_split_customers() {
         let (a, b) = (files(&lake().join(table)), files(&again.join(table)));
         assert_eq!(a.len(), b.len(), "{table}");
         for (a, b) in a.iter().zip(&b) {
-            assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{}", a.display());
+            assert_eq!(
+                std::fs::read(a).unwrap(),
+                std::fs::read(b).unwrap(),
+                "{}",
+                a.display()
+            );
         }
     }
     let one = write("shard1", Shard::new(1, 2).unwrap());
     let two = write("shard2", Shard::new(2, 2).unwrap());
-    assert!(two.join("products").read_dir().is_err(), "only shard 1 writes products");
+    assert!(
+        two.join("products").read_dir().is_err(),
+        "only shard 1 writes products"
+    );
     let (c1, c2) = (ids(&one.join("customers")), ids(&two.join("customers")));
     assert!(c1.is_disjoint(&c2));
     let all: HashSet<i64> = c1.union(&c2).copied().collect();

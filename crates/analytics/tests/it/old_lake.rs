@@ -38,10 +38,13 @@ fn copy_with_old_files(from: &Path, to: &Path, old_day: &str) -> usize {
                     .build()
                     .unwrap();
                 let old_schema = std::sync::Arc::new(
-                    schema().project(&(0..FIRST_COLUMNS).collect::<Vec<_>>()).unwrap(),
+                    schema()
+                        .project(&(0..FIRST_COLUMNS).collect::<Vec<_>>())
+                        .unwrap(),
                 );
-                let mut w = ArrowWriter::try_new(File::create(&dest).unwrap(), old_schema.clone(), None)
-                    .unwrap();
+                let mut w =
+                    ArrowWriter::try_new(File::create(&dest).unwrap(), old_schema.clone(), None)
+                        .unwrap();
                 for batch in reader {
                     let batch = batch.unwrap();
                     let columns = batch.columns()[..FIRST_COLUMNS].to_vec();
@@ -72,9 +75,8 @@ fn a_lake_with_files_from_before_the_new_columns_answers_query_and_report() {
         let all = "SELECT count(*) FROM events";
         assert_eq!(int(&mixed, all).await, int(&new, all).await);
         // The old day has no countries or revenue; the new day keeps them.
-        let with = |day: &str, col: &str| {
-            format!("SELECT count({col}) FROM events WHERE dt = '{day}'")
-        };
+        let with =
+            |day: &str, col: &str| format!("SELECT count({col}) FROM events WHERE dt = '{day}'");
         assert_eq!(int(&mixed, &with("2026-11-02", "country")).await, 0);
         assert_eq!(int(&mixed, &with("2026-11-02", "revenue")).await, 0);
         for col in ["country", "revenue", "os"] {
@@ -82,7 +84,8 @@ fn a_lake_with_files_from_before_the_new_columns_answers_query_and_report() {
             assert!(n > 0, "{col}");
             assert_eq!(int(&mixed, &with("2026-11-03", col)).await, n, "{col}");
         }
-        let revenue = "SELECT CAST(sum(revenue) * 1000 AS BIGINT) FROM events WHERE dt = '2026-11-03'";
+        let revenue =
+            "SELECT CAST(sum(revenue) * 1000 AS BIGINT) FROM events WHERE dt = '2026-11-03'";
         assert_eq!(int(&mixed, revenue).await, int(&new, revenue).await);
         // Every report runs, and the event counts are the new lake's.
         let (a, b) = (

@@ -52,7 +52,8 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 /// The money columns' type: exact decimals with 3 places (see [`crate::money`]).
-pub const MONEY: DataType = DataType::Decimal128(crate::money::PRECISION, crate::money::SCALE as i8);
+pub const MONEY: DataType =
+    DataType::Decimal128(crate::money::PRECISION, crate::money::SCALE as i8);
 
 /// The columns the first lakes had (before issue 19): their files have only these.
 pub const FIRST_COLUMNS: usize = 12;
@@ -246,7 +247,8 @@ impl Builders {
         self.order_id.append_option(d.order_id.as_deref());
         self.quantity.append_option(d.quantity);
         self.price.append_option(d.price.map(|m| i128::from(m.0)));
-        self.revenue.append_option(d.revenue.map(|m| i128::from(m.0)));
+        self.revenue
+            .append_option(d.revenue.map(|m| i128::from(m.0)));
         self.currency.append_option(d.currency.as_deref());
         self.rows += 1;
     }

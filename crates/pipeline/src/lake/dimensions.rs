@@ -211,7 +211,11 @@ mod tests {
             .downcast_ref::<arrow_array::Decimal128Array>()
             .unwrap();
         for (i, p) in products.iter().enumerate() {
-            assert_eq!(price.value(i), i128::from(p.price_minor) * 10, "cents → thousandths");
+            assert_eq!(
+                price.value(i),
+                i128::from(p.price_minor) * 10,
+                "cents → thousandths"
+            );
         }
         let customers: Vec<_> = model.customer_rows(Shard::ALL).collect();
         assert_eq!(customers.len(), 500);

@@ -211,7 +211,11 @@ mod tests {
         assert_eq!(r.country.as_deref(), Some("DE"));
         assert_eq!(r.os.as_deref(), Some("iOS"));
         assert_eq!(
-            (r.utm_source.as_deref(), r.utm_medium.as_deref(), r.utm_campaign.as_deref()),
+            (
+                r.utm_source.as_deref(),
+                r.utm_medium.as_deref(),
+                r.utm_campaign.as_deref()
+            ),
             (Some("news"), Some("email"), Some("fall"))
         );
         assert_eq!(r.order_id.as_deref(), Some("o-1"));
