@@ -163,7 +163,7 @@ fn minor_units(currency: &str, thousandths: u64) -> u64 {
         .ok()
         .and_then(|d| 10u64.checked_pow(3u32.checked_sub(d)?))
     {
-        Some(per) if thousandths % per == 0 => thousandths / per,
+        Some(per) if thousandths.is_multiple_of(per) => thousandths / per,
         _ => thousandths,
     }
 }
