@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use csgen_analytics::{AnalyticsError, Lake, Reports, TimeRange};
+use csgen_analytics::{AnalyticsError, Lake, Reports};
 use csgen_pipeline::{Counters, LakeSpec};
 use csgen_server::{ReportFuture, ReportSource};
 use tokio::sync::OnceCell;
@@ -46,15 +46,7 @@ impl LakeReports {
 }
 
 fn empty() -> Reports {
-    Reports {
-        range: TimeRange::default(),
-        hourly: Vec::new(),
-        daily: Vec::new(),
-        groups: Vec::new(),
-        top_products: Vec::new(),
-        sessions: Vec::new(),
-        funnel: Vec::new(),
-    }
+    Reports::empty()
 }
 
 impl ReportSource for LakeReports {

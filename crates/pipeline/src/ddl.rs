@@ -179,12 +179,13 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-fn hive_type(t: &DataType) -> &'static str {
+fn hive_type(t: &DataType) -> String {
     match t {
-        DataType::Utf8 => "string",
-        DataType::Int32 => "int",
-        DataType::Int64 => "bigint",
-        DataType::Timestamp(TimeUnit::Millisecond, _) => "timestamp",
+        DataType::Utf8 => "string".into(),
+        DataType::Int32 => "int".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => "timestamp".into(),
+        DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
         other => unreachable!("the events schema has no {other} column"),
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use csgen_model::StoreConfig;
 
-use crate::event::{Event, SessionId};
+use crate::event::{Details, Event, SessionId};
 use crate::raw::{self, RawTime};
 use crate::reason::Reason;
 use crate::session::Sessionizer;
@@ -123,6 +123,38 @@ impl Enricher {
             .filter(|ua| !ua.is_empty())
             .map(|ua| self.ua.parse(ua))
             .unwrap_or_default();
+        let text = |t: Option<Cow<'a, str>>| t.filter(|t| !t.is_empty());
+        let currency = text(raw.currency);
+        if let Some(c) = &currency {
+            // The model's one definition of a currency code and its minor digits.
+            let digits = csgen_model::realistic::Currency::parse(crate::reason::clip(c))
+                .map_err(|e| Reason::bad("currency", e))?
+                .digits();
+            for (field, amount) in [("price", raw.price), ("revenue", raw.revenue)] {
+                if let Some(m) = amount
+                    && m.minor_units(u32::from(digits)).is_none()
+                {
+                    return Err(Reason::bad(
+                        field,
+                        format!(
+                            "{m} is not a whole number of {c}'s minor units ({digits} decimals)"
+                        ),
+                    ));
+                }
+            }
+        }
+        let details = Details {
+            country: text(raw.country),
+            os: text(raw.os),
+            utm_source: text(raw.utm_source),
+            utm_medium: text(raw.utm_medium),
+            utm_campaign: text(raw.utm_campaign),
+            order_id: text(raw.order_id),
+            quantity: raw.quantity,
+            price: raw.price,
+            revenue: raw.revenue,
+            currency,
+        };
         let device = agent.device.or_else(|| {
             raw.device
                 .filter(|d| !d.is_empty())
@@ -143,6 +175,7 @@ impl Enricher {
             browser: agent.browser,
             referrer: raw.referrer.filter(|r| !r.is_empty()),
             url,
+            details,
         })
     }
 }

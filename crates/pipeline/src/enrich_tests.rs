@@ -145,3 +145,117 @@ proptest! {
         let _ = e.enrich(json.as_bytes(), Position::default());
     }
 }
+
+/// The realistic model's cart row with removals on (0 in the default funnel).
+const REMOVALS: &str = "[funnel.cart]\ngroup_list = 0.10\nproduct = 0.15\ncheckout = 0.40\nremove_from_cart = 0.05\nexit = 0.30\n";
+
+/// Regression: the model's `…/remove-from-cart` records were dead-lettered as unknown
+/// paths. Every record of an evening hour enriches, to the model's event type, with
+/// the record's country, OS, campaign, order and exact amounts.
+#[test]
+fn every_realistic_record_enriches_with_its_type_and_details() {
+    use csgen_model::{Batch, EventEncoder, EventStream, RealisticConfig, RealisticModel};
+    let config =
+        RealisticConfig::from_toml(&format!("[store]\nsessions_per_day = 20000\n{REMOVALS}"))
+            .expect("valid config");
+    let model = RealisticModel::new(&config, 3);
+    // Monday 2026-11-02, 19:00 UTC.
+    let from = 1_793_577_600_000 + 19 * 3_600_000;
+    let mut stream = EventStream::new(&model, csgen_model::Shard::ALL, from);
+    let mut events = Vec::new();
+    stream.fill_until(from + 3_600_000, &mut events);
+    let mut encoder = EventEncoder::new(Format::Json, &model);
+    let mut batch = Batch::default();
+    for ev in &events {
+        encoder.push(&model, ev, &mut batch);
+    }
+    let mut e = Enricher::new(&config.store, &EnrichOptions::default());
+    let mut types = std::collections::BTreeSet::new();
+    let (mut campaigns, mut orders) = (0, 0);
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    let money = |v: &serde_json::Value| {
+        (!v.is_null()).then(|| crate::money::Money::parse(&v.to_string()).expect("an amount"))
+    };
+    for line in batch.data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let json: serde_json::Value = serde_json::from_slice(line).expect("JSON");
+        let ev = e
+            .enrich(line, Position::default())
+            .unwrap_or_else(|r| panic!("{r}: {}", String::from_utf8_lossy(line)));
+        assert_eq!(ev.event_type.as_str(), json["event_type"], "{json}");
+        types.insert(ev.event_type);
+        let d = &ev.details;
+        assert_eq!(
+            d.country.as_deref().map(str::to_owned),
+            text(&json["country"])
+        );
+        assert_eq!(d.os.as_deref().map(str::to_owned), text(&json["os"]));
+        assert_eq!(
+            d.utm_source.as_deref().map(str::to_owned),
+            text(&json["utm_source"])
+        );
+        assert_eq!(
+            d.utm_medium.as_deref().map(str::to_owned),
+            text(&json["utm_medium"])
+        );
+        assert_eq!(
+            d.utm_campaign.as_deref().map(str::to_owned),
+            text(&json["utm_campaign"])
+        );
+        assert_eq!(
+            d.order_id.as_deref().map(str::to_owned),
+            text(&json["order_id"])
+        );
+        assert_eq!(
+            d.currency.as_deref().map(str::to_owned),
+            text(&json["currency"])
+        );
+        assert_eq!(d.quantity.map(i64::from), json["quantity"].as_i64());
+        assert_eq!(d.price, money(&json["price"]));
+        assert_eq!(d.revenue, money(&json["revenue"]));
+        campaigns += usize::from(d.utm_campaign.is_some());
+        orders += usize::from(d.order_id.is_some());
+    }
+    let all: std::collections::BTreeSet<_> = EventType::ALL.into_iter().collect();
+    assert_eq!(
+        types, all,
+        "an hour of 20,000 sessions a day has every type"
+    );
+    assert!(
+        campaigns > 0 && orders > 0,
+        "{campaigns} campaign events, {orders} orders"
+    );
+}
+
+#[test]
+fn bad_currencies_and_amounts_are_dead_letters_naming_the_field() {
+    let mut e = enricher();
+    for (line, field) in [
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"usd"}"#,
+            "currency",
+        ),
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.5,"currency":"DOLLARS"}"#,
+            "currency",
+        ),
+        (
+            r#"{"url":"/api/purchase?userid=1","revenue":1.505,"currency":"USD"}"#,
+            "revenue",
+        ),
+        (
+            r#"{"url":"/api/group/1/product/2/add-to-cart?userid=1","price":19.5,"currency":"JPY"}"#,
+            "price",
+        ),
+    ] {
+        let err = e.enrich(line.as_bytes(), Position::default()).unwrap_err();
+        assert_eq!(err.code(), "bad_value", "{line}");
+        assert!(err.to_string().contains(field), "{line}: {err}");
+    }
+    let ok = e
+        .enrich(
+            br#"{"url":"/api/purchase?userid=1","revenue":1.505,"currency":"KWD"}"#,
+            Position::default(),
+        )
+        .unwrap();
+    assert_eq!(ok.details.revenue, Some(crate::money::Money(1_505)));
+}

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::money::Money;
+
 /// What the shopper did. Closed: a path the enricher does not know is a dead letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
@@ -19,6 +21,8 @@ pub enum EventType {
     ProductView,
     /// `/api/group/{g}/product/{p}/add-to-cart` (or `…/cart`, or `/api/cart/add?product={p}`).
     AddToCart,
+    /// `/api/group/{g}/product/{p}/remove-from-cart`.
+    RemoveFromCart,
     /// `/api/cart`.
     CartView,
     /// `/api/checkout`.
@@ -28,11 +32,16 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    /// Every type, in funnel order: the one list the lake, the reports and the
+    /// dashboard take their event types from (the realistic model's pages map onto it
+    /// with [`From`], an exhaustive match, so a new page is a compile error until it
+    /// has a type here).
+    pub const ALL: [EventType; 8] = [
         Self::Landing,
         Self::GroupView,
         Self::ProductView,
         Self::AddToCart,
+        Self::RemoveFromCart,
         Self::CartView,
         Self::Checkout,
         Self::Purchase,
@@ -45,9 +54,31 @@ impl EventType {
             Self::GroupView => "group_view",
             Self::ProductView => "product_view",
             Self::AddToCart => "add_to_cart",
+            Self::RemoveFromCart => "remove_from_cart",
             Self::CartView => "cart_view",
             Self::Checkout => "checkout",
             Self::Purchase => "purchase",
+        }
+    }
+
+    /// The type whose column value is `name`.
+    pub fn from_name(name: &str) -> Option<EventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl From<csgen_model::realistic::Page> for EventType {
+    fn from(page: csgen_model::realistic::Page) -> Self {
+        use csgen_model::realistic::Page;
+        match page {
+            Page::Landing => Self::Landing,
+            Page::GroupList => Self::GroupView,
+            Page::Product => Self::ProductView,
+            Page::AddToCart => Self::AddToCart,
+            Page::RemoveFromCart => Self::RemoveFromCart,
+            Page::Cart => Self::CartView,
+            Page::Checkout => Self::Checkout,
+            Page::Purchase => Self::Purchase,
         }
     }
 }
@@ -97,4 +128,61 @@ pub struct Event<'a> {
     pub browser: Option<Arc<str>>,
     pub referrer: Option<Cow<'a, str>>,
     pub url: Cow<'a, str>,
+    /// Who, from where, and what money moved: the record's own fields, absent from
+    /// classic records and bare URLs.
+    pub details: Details<'a>,
+}
+
+/// The nullable columns a raw record fills when it carries them (the realistic
+/// model's records do; see docs/model.md for which event types carry which).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Details<'a> {
+    /// ISO 3166 alpha-2.
+    pub country: Option<Cow<'a, str>>,
+    /// The operating system the record names (`iOS`, `Windows`, …).
+    pub os: Option<Cow<'a, str>>,
+    pub utm_source: Option<Cow<'a, str>>,
+    pub utm_medium: Option<Cow<'a, str>>,
+    pub utm_campaign: Option<Cow<'a, str>>,
+    /// `purchase`: the order's id.
+    pub order_id: Option<Cow<'a, str>>,
+    /// `add_to_cart`, `remove_from_cart`: units.
+    pub quantity: Option<i32>,
+    /// `add_to_cart`, `remove_from_cart`: the unit price.
+    pub price: Option<Money>,
+    /// `purchase`: the order total.
+    pub revenue: Option<Money>,
+    /// ISO 4217 code of `price` and `revenue`.
+    pub currency: Option<Cow<'a, str>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use csgen_model::realistic::PAGES;
+
+    /// The model's `event_type` names are the lake's: a page the model emits never
+    /// becomes an unknown type downstream.
+    #[test]
+    fn the_models_pages_have_the_lakes_event_type_names() {
+        for page in PAGES {
+            assert_eq!(
+                EventType::from(page).as_str(),
+                page.event_type(),
+                "{page:?}"
+            );
+        }
+        let mut from_model: Vec<EventType> = PAGES.into_iter().map(EventType::from).collect();
+        from_model.sort();
+        assert_eq!(from_model, EventType::ALL, "every type is one page");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::from_name(t.as_str()), Some(t));
+        }
+        assert_eq!(EventType::from_name("Landing"), None);
+        assert_eq!(EventType::from_name(""), None);
+    }
 }

@@ -179,6 +179,7 @@ pub(crate) fn general(url: &str) -> Result<Page, Reason> {
                     match tail {
                         [] => (EventType::ProductView, Some(g), Some(p)),
                         ["add-to-cart" | "cart"] => (EventType::AddToCart, Some(g), Some(p)),
+                        ["remove-from-cart"] => (EventType::RemoveFromCart, Some(g), Some(p)),
                         _ => return Err(unknown()),
                     }
                 }
@@ -266,6 +267,12 @@ mod tests {
         assert_eq!(
             page(&format!("{s}/api/cart/add?product=9&group=2&userid=1")),
             (AddToCart, Some(2), Some(9), Some(1))
+        );
+        assert_eq!(
+            page(&format!(
+                "{s}/api/group/2/product/9/remove-from-cart?userid=1"
+            )),
+            (RemoveFromCart, Some(2), Some(9), Some(1))
         );
         assert_eq!(page(&format!("{s}/api/cart?userid=1")).0, CartView);
         assert_eq!(page(&format!("{s}/api/checkout?userid=1")).0, Checkout);

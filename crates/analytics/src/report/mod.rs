@@ -16,7 +16,10 @@ use serde::Serialize;
 use crate::error::AnalyticsError;
 use crate::lake::Lake;
 use crate::range::TimeRange;
-pub use rows::{DayRow, FunnelStep, GroupRow, HourRow, ProductRow, SessionRow};
+use csgen_pipeline::EventType;
+pub use rows::{
+    ChannelRow, DayRow, FunnelStep, GroupRow, HourRow, ProductRow, RevenueRow, SessionRow,
+};
 
 /// One standard report: its key (the field of [`Reports`]), title and SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,7 +30,7 @@ pub struct Report {
 }
 
 /// Every standard report, in the order they are printed.
-pub const REPORTS: [Report; 6] = [
+pub const REPORTS: [Report; 8] = [
     Report {
         name: "hourly",
         title: "Events per hour and type, and hourly active users",
@@ -58,6 +61,16 @@ pub const REPORTS: [Report; 6] = [
         title: "Funnel: group list -> product -> cart -> checkout -> purchase",
         sql: sql::FUNNEL,
     },
+    Report {
+        name: "revenue",
+        title: "Revenue, orders and average order value per day",
+        sql: sql::REVENUE,
+    },
+    Report {
+        name: "channels",
+        title: "Conversion and revenue by channel (campaign source, else referrer)",
+        sql: sql::CHANNELS,
+    },
 ];
 
 /// The standard reports over one time range, one field per report.
@@ -65,6 +78,9 @@ pub const REPORTS: [Report; 6] = [
 pub struct Reports {
     /// The range asked for (both ends `null`: the whole lake).
     pub range: TimeRange,
+    /// The `event_type` values in funnel order (`csgen_pipeline::EventType::ALL`),
+    /// each also a column of `hourly`: the dashboard's list of types.
+    pub event_types: Vec<&'static str>,
     pub hourly: Vec<HourRow>,
     pub daily: Vec<DayRow>,
     pub groups: Vec<GroupRow>,
@@ -72,6 +88,26 @@ pub struct Reports {
     /// Per start day, then the whole range (`dt` null).
     pub sessions: Vec<SessionRow>,
     pub funnel: Vec<FunnelStep>,
+    pub revenue: Vec<RevenueRow>,
+    pub channels: Vec<ChannelRow>,
+}
+
+impl Reports {
+    /// No rows (a lake with nothing committed yet), with the event types.
+    pub fn empty() -> Self {
+        Self {
+            range: TimeRange::default(),
+            event_types: EventType::ALL.map(EventType::as_str).to_vec(),
+            hourly: Vec::new(),
+            daily: Vec::new(),
+            groups: Vec::new(),
+            top_products: Vec::new(),
+            sessions: Vec::new(),
+            funnel: Vec::new(),
+            revenue: Vec::new(),
+            channels: Vec::new(),
+        }
+    }
 }
 
 /// How long one report took.
@@ -103,15 +139,27 @@ pub async fn reports_timed(
         });
         Ok::<_, AnalyticsError>(result.batches)
     };
-    let [hourly, daily, groups, top_products, sessions, funnel] = &REPORTS;
+    let [
+        hourly,
+        daily,
+        groups,
+        top_products,
+        sessions,
+        funnel,
+        revenue,
+        channels,
+    ] = &REPORTS;
     let reports = Reports {
         range: range.unwrap_or_default(),
+        event_types: EventType::ALL.map(EventType::as_str).to_vec(),
         hourly: typed(hourly, &run(hourly).await?)?,
         daily: typed(daily, &run(daily).await?)?,
         groups: typed(groups, &run(groups).await?)?,
         top_products: typed(top_products, &run(top_products).await?)?,
         sessions: typed(sessions, &run(sessions).await?)?,
         funnel: typed(funnel, &run(funnel).await?)?,
+        revenue: typed(revenue, &run(revenue).await?)?,
+        channels: typed(channels, &run(channels).await?)?,
     };
     Ok((reports, timings))
 }
@@ -124,4 +172,36 @@ fn typed<T: serde::de::DeserializeOwned>(
         report: report.name,
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hourly report has a column per event type, so adding a type to
+    /// `EventType` fails here until the SQL, the row and the text table have it.
+    #[test]
+    fn the_hourly_report_has_a_column_for_every_event_type() {
+        let row: HourRow = serde_json::from_value(serde_json::json!({
+            "dt": "2026-11-02", "hour": 0, "events": 0, "users": 0,
+            "landing": 1, "group_view": 2, "product_view": 3, "add_to_cart": 4,
+            "remove_from_cart": 5, "cart_view": 6, "checkout": 7, "purchase": 8,
+        }))
+        .expect("a row with every type");
+        let json = serde_json::to_value(&row).expect("serialises");
+        let text = text::render(&Reports {
+            hourly: vec![row],
+            ..Reports::empty()
+        });
+        for t in EventType::ALL {
+            let name = t.as_str();
+            assert!(json.get(name).is_some(), "HourRow lacks {name}");
+            assert!(
+                sql::HOURLY.contains(&format!("WHERE event_type = '{name}') AS {name},"))
+                    || sql::HOURLY.contains(&format!("WHERE event_type = '{name}') AS {name}\n")),
+                "the hourly SQL lacks {name}"
+            );
+            assert!(text.contains(name), "the text table lacks {name}");
+        }
+    }
 }

@@ -21,9 +21,34 @@ pub struct HourRow {
     pub group_view: u64,
     pub product_view: u64,
     pub add_to_cart: u64,
+    pub remove_from_cart: u64,
     pub cart_view: u64,
     pub checkout: u64,
     pub purchase: u64,
+}
+
+/// One day and currency: orders, revenue, average order value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevenueRow {
+    pub dt: String,
+    /// ISO 4217; `""` for purchases without one.
+    pub currency: String,
+    pub orders: u64,
+    /// In currency units (12.99), summed exactly and shown as a double.
+    pub revenue: f64,
+    pub average_order_value: f64,
+}
+
+/// One channel: the session's campaign source, else referrer host, else `direct`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelRow {
+    pub channel: String,
+    pub sessions: u64,
+    /// Sessions with a purchase.
+    pub converted: u64,
+    /// converted / sessions, 0–1.
+    pub conversion: f64,
+    pub revenue: f64,
 }
 
 /// One day: active users, new and returning.

@@ -15,6 +15,7 @@ SELECT dt, hour,
        count(*) FILTER (WHERE event_type = 'group_view') AS group_view,
        count(*) FILTER (WHERE event_type = 'product_view') AS product_view,
        count(*) FILTER (WHERE event_type = 'add_to_cart') AS add_to_cart,
+       count(*) FILTER (WHERE event_type = 'remove_from_cart') AS remove_from_cart,
        count(*) FILTER (WHERE event_type = 'cart_view') AS cart_view,
        count(*) FILTER (WHERE event_type = 'checkout') AS checkout,
        count(*) FILTER (WHERE event_type = 'purchase') AS purchase
@@ -140,3 +141,37 @@ SELECT step, name, sessions, reached,
        CAST(sessions AS DOUBLE) / nullif(first_value(sessions) OVER (ORDER BY step), 0) AS overall
 FROM steps
 ORDER BY step";
+
+/// Orders, revenue and average order value per day and currency. Money is summed
+/// exactly as decimals, then shown as a double (exact sums are `csgen verify`'s
+/// business). Orders are purchase rows, like every count here.
+pub const REVENUE: &str = "\
+SELECT dt, coalesce(currency, '') AS currency,
+       count(*) AS orders,
+       CAST(coalesce(sum(revenue), 0) AS DOUBLE) AS revenue,
+       CAST(coalesce(sum(revenue), 0) AS DOUBLE) / count(*) AS average_order_value
+FROM events
+WHERE event_type = 'purchase'
+GROUP BY dt, coalesce(currency, '')
+ORDER BY dt, currency";
+
+/// Sessions, conversion and revenue by channel: the session's campaign source
+/// (`utm_source`; the model carries it on every event of the session), else its
+/// referrer's host, else `direct`.
+pub const CHANNELS: &str = "\
+WITH per_session AS (
+    SELECT session_id,
+           coalesce(max(utm_source), max(split_part(referrer, '/', 3)), 'direct') AS channel,
+           max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS converted,
+           CAST(coalesce(sum(revenue), 0) AS DOUBLE) AS revenue
+    FROM events
+    GROUP BY session_id
+)
+SELECT channel,
+       count(*) AS sessions,
+       sum(converted) AS converted,
+       CAST(sum(converted) AS DOUBLE) / count(*) AS conversion,
+       sum(revenue) AS revenue
+FROM per_session
+GROUP BY channel
+ORDER BY revenue DESC, channel";

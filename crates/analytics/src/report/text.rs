@@ -16,6 +16,8 @@ pub fn render(r: &Reports) -> String {
         top_products(r),
         sessions(r),
         funnel(r),
+        revenue(r),
+        channels(r),
     ];
     let mut out = String::new();
     for (report, table) in REPORTS.iter().zip(tables) {
@@ -43,6 +45,38 @@ fn table(header: &[&str], left: usize, rows: Vec<Vec<String>>) -> Table {
     t
 }
 
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn revenue(r: &Reports) -> Table {
+    let rows = r.revenue.iter().map(|d| {
+        vec![
+            d.dt.clone(),
+            d.currency.clone(),
+            d.orders.to_string(),
+            money(d.revenue),
+            money(d.average_order_value),
+        ]
+    });
+    let header = ["dt", "currency", "orders", "revenue", "avg order"];
+    table(&header, 2, rows.collect())
+}
+
+fn channels(r: &Reports) -> Table {
+    let rows = r.channels.iter().map(|c| {
+        vec![
+            c.channel.clone(),
+            c.sessions.to_string(),
+            c.converted.to_string(),
+            pct(c.conversion),
+            money(c.revenue),
+        ]
+    });
+    let header = ["channel", "sessions", "converted", "conversion", "revenue"];
+    table(&header, 1, rows.collect())
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
@@ -65,6 +99,7 @@ fn hourly(r: &Reports) -> Table {
         "group_view",
         "product_view",
         "add_to_cart",
+        "remove_from_cart",
         "cart_view",
         "checkout",
         "purchase",
@@ -79,6 +114,7 @@ fn hourly(r: &Reports) -> Table {
             h.group_view.to_string(),
             h.product_view.to_string(),
             h.add_to_cart.to_string(),
+            h.remove_from_cart.to_string(),
             h.cart_view.to_string(),
             h.checkout.to_string(),
             h.purchase.to_string(),
@@ -194,9 +230,6 @@ mod tests {
     #[test]
     fn names_from_the_lake_reach_the_terminal_escaped() {
         let reports = Reports {
-            range: Default::default(),
-            hourly: Vec::new(),
-            daily: Vec::new(),
             groups: vec![GroupRow {
                 group_id: 1,
                 group_name: Some("Books\u{1b}]0;pwned\u{7}\u{1b}[2J".into()),
@@ -207,9 +240,7 @@ mod tests {
                 added_to_cart: 0,
                 users: 1,
             }],
-            top_products: Vec::new(),
-            sessions: Vec::new(),
-            funnel: Vec::new(),
+            ..Reports::empty()
         };
         let text = render(&reports);
         assert!(

@@ -88,11 +88,18 @@ fn counts(truth: &HourTruth, seen: &HourCounts) -> Vec<Finding> {
         .map(|p| (p.event_type().to_owned(), truth.funnel.get(*p)))
         .collect();
     let users = |n| BTreeMap::from([("distinct".to_owned(), n)]);
+    let revenue: BTreeMap<String, u64> = truth
+        .revenue
+        .iter()
+        .map(|(k, v)| (k.clone(), u64::try_from(*v).unwrap_or(u64::MAX)))
+        .collect();
     let breakdowns = [
         ("event_type", &truth.by_type, &seen.by_type),
         ("group", &truth.by_group, &seen.by_group),
         ("funnel", &funnel, &seen.funnel),
         ("users", &users(truth.distinct_users), &users(seen.users)),
+        ("orders", &truth.orders, &seen.orders),
+        ("revenue (minor units)", &revenue, &seen.revenue),
     ];
     for (of, expected, found) in breakdowns {
         let diffs = diff(expected, found);

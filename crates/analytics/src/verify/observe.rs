@@ -39,6 +39,11 @@ pub struct HourCounts {
     /// Distinct sessions per event type.
     pub funnel: BTreeMap<String, u64>,
     pub users: u64,
+    /// Distinct purchase events per currency (`""` when the row has none).
+    pub orders: BTreeMap<String, u64>,
+    /// Their revenue per currency, in the currency's minor units (cents), summed
+    /// exactly from the lake's decimals.
+    pub revenue: BTreeMap<String, u64>,
 }
 
 /// Rows of one partition whose event time is in another hour.
@@ -93,7 +98,17 @@ pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
            (SELECT event_id FROM events GROUP BY event_id HAVING count(*) > 1) \
          GROUP BY 1, 2 ORDER BY 1, 2"
     );
+    // One row per purchase id (a duplicate copy is the same order), then per
+    // currency; revenue in exact thousandths (the column is decimal(18,3)).
+    let orders = format!(
+        "SELECT part, currency, count(*), CAST(sum(revenue) * 1000 AS BIGINT) FROM ( \
+           SELECT {p} AS part, event_id, coalesce(min(currency), '') AS currency, \
+             min(revenue) AS revenue \
+           FROM events WHERE event_type = 'purchase' GROUP BY 1, 2) \
+         GROUP BY 1, 2"
+    );
     let totals = rows(lake, &totals).await?;
+    let orders = rows(lake, &orders).await?;
     let types = rows(lake, &types).await?;
     let groups = rows(lake, &groups).await?;
     let misplaced = rows(lake, &misplaced).await?;
@@ -113,6 +128,13 @@ pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
         let h = o.hours.entry(row.text(0)).or_default();
         h.by_group.insert(row.text(1), row.int(2));
     }
+    for row in orders {
+        let h = o.hours.entry(row.text(0)).or_default();
+        let currency = row.text(1);
+        h.revenue
+            .insert(currency.clone(), minor_units(&currency, row.int(3)));
+        h.orders.insert(currency, row.int(2));
+    }
     for row in misplaced {
         let m = o.misplaced.entry(row.text(0)).or_default();
         m.count = row.int(3);
@@ -130,6 +152,20 @@ pub async fn observe(lake: &Lake) -> Result<Observed, AnalyticsError> {
         }
     }
     Ok(o)
+}
+
+/// Thousandths of `currency`'s unit in its minor units (cents for USD); thousandths
+/// themselves for a code the model does not know or an amount that is not a whole
+/// number of minor units, which then differs from the manifest and is reported.
+fn minor_units(currency: &str, thousandths: u64) -> u64 {
+    let digits = csgen_model::realistic::Currency::parse(currency).map(|c| u32::from(c.digits()));
+    match digits
+        .ok()
+        .and_then(|d| 10u64.checked_pow(3u32.checked_sub(d)?))
+    {
+        Some(per) if thousandths.is_multiple_of(per) => thousandths / per,
+        _ => thousandths,
+    }
 }
 
 /// The rows of a query's result, read through a cast so that any string or integer

@@ -2,6 +2,8 @@
 //! SQL and partition pruning, and every standard report, snapshotted and checked
 //! against DuckDB on the same files.
 
+mod dimensions;
+mod old_lake;
 mod query;
 mod report;
 mod s3;

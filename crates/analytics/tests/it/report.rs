@@ -49,12 +49,13 @@ fn reports_agree_with_each_other_and_with_plain_counts() {
                 + h.group_view
                 + h.product_view
                 + h.add_to_cart
+                + h.remove_from_cart
                 + h.cart_view
                 + h.checkout
                 + h.purchase
         })
         .sum();
-    assert_eq!(by_type, events, "every event has one of the seven types");
+    assert_eq!(by_type, events, "every event has one of the types");
     assert_eq!(r.hourly.len(), 48, "two days of hours");
     for d in &r.daily {
         assert_eq!(d.users, d.new_users + d.returning_users, "{d:?}");
@@ -87,6 +88,27 @@ fn reports_agree_with_each_other_and_with_plain_counts() {
         assert!(p.len() <= 10);
         assert!(p.windows(2).all(|w| w[0].views >= w[1].views));
     }
+    // Money: every purchase row is an order; channels split the sessions.
+    let purchases: u64 = r.hourly.iter().map(|h| h.purchase).sum();
+    assert_eq!(r.revenue.iter().map(|d| d.orders).sum::<u64>(), purchases);
+    assert!(
+        r.revenue
+            .iter()
+            .all(|d| d.currency == "USD" && d.revenue > 0.0)
+    );
+    for d in &r.revenue {
+        let aov = d.revenue / d.orders as f64;
+        assert!((d.average_order_value - aov).abs() < 1e-9, "{d:?}");
+    }
+    let channel_revenue: f64 = r.channels.iter().map(|c| c.revenue).sum();
+    let revenue: f64 = r.revenue.iter().map(|d| d.revenue).sum();
+    assert!(
+        (channel_revenue - revenue).abs() < 1e-6,
+        "{channel_revenue} {revenue}"
+    );
+    assert!(r.channels.len() >= 3, "{:?}", r.channels);
+    assert!(r.channels.iter().any(|c| c.channel == "direct"));
+    assert!(r.channels.windows(2).all(|w| w[0].revenue >= w[1].revenue));
     // The JSON the dashboard reads: one key per report, plus the range.
     let json = serde_json::to_value(&r).unwrap();
     let keys: Vec<&str> = json

@@ -14,6 +14,8 @@ use csgen_testkit::repo_root;
 /// 2026-11-02T00:00:00Z, a Monday.
 pub const FROM_MS: i64 = 1_793_577_600_000;
 const HOUR_MS: i64 = 3_600_000;
+/// The run's seed.
+pub const SEED: u64 = 7;
 /// Two days: enough for returning users and sessions across midnight.
 pub const HOURS: i64 = 48;
 
@@ -63,6 +65,16 @@ fn build_lake(raw: &Path, root: &Path) {
         )
         .await
         .expect("the lake is written");
+        let model = RealisticModel::new(&config, SEED);
+        let store = csgen_pipeline::lake::Store::Local(root.to_owned());
+        csgen_pipeline::lake::dimensions::write_dimensions(
+            &store,
+            &model,
+            Shard::ALL,
+            &csgen_pipeline::LakeOptions::default(),
+        )
+        .await
+        .expect("the dimension tables are written");
     });
 }
 
@@ -86,7 +98,7 @@ fn remove_stale_lakes(scratch: &Path) {
 
 /// The raw records of the two days, in the order a backfill emits them.
 fn write_raw(path: &Path) {
-    let model = RealisticModel::new(&config(), 7);
+    let model = RealisticModel::new(&config(), SEED);
     let mut stream = EventStream::new(&model, Shard::ALL, FROM_MS);
     let mut encoder = EventEncoder::new(Format::Json, &model);
     let mut batch = Batch::default();

@@ -291,3 +291,81 @@ async fn a_config_that_is_not_the_runs_is_a_usage_error() {
     let err = verify::verify(&lake, &url, &options).await.unwrap_err();
     assert!(matches!(err, VerifyError::Format(_)) && err.is_usage());
 }
+
+/// One purchase's revenue in the hour's file, one cent more.
+fn add_a_cent_to_one_order(file: &Path) {
+    use datafusion::arrow::array::{Array, AsArray, Decimal128Array, RecordBatch};
+    use datafusion::arrow::datatypes::Decimal128Type;
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let mut done = false;
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(file).unwrap(),
+        batches[0].schema(),
+        None,
+    )
+    .unwrap();
+    for b in batches {
+        let i = b.schema().index_of("revenue").unwrap();
+        let revenue = b.column(i).as_primitive::<Decimal128Type>();
+        let tampered: Decimal128Array = (0..b.num_rows())
+            .map(|r| {
+                let v = (!revenue.is_null(r)).then(|| revenue.value(r));
+                match v {
+                    Some(v) if !done => {
+                        done = true;
+                        Some(v + 10) // thousandths: one cent
+                    }
+                    v => v,
+                }
+            })
+            .collect::<Decimal128Array>()
+            .with_data_type(revenue.data_type().clone());
+        let mut columns = b.columns().to_vec();
+        columns[i] = Arc::new(tampered);
+        w.write(&RecordBatch::try_new(b.schema(), columns).unwrap())
+            .unwrap();
+    }
+    w.close().unwrap();
+    assert!(done, "{} has an order", file.display());
+}
+
+/// Orders and revenue per hour are checked to the cent: the lake as written agrees
+/// with the manifest (the passing test above), a cent more on one order does not.
+#[tokio::test]
+async fn a_tampered_revenue_fails_by_a_cent() {
+    let m = &run().manifest;
+    let (hour_key, truth) = m
+        .hours
+        .iter()
+        .filter(|(k, _)| k.as_str() >= "2026-11-02T00")
+        .find(|(_, h)| h.orders.values().sum::<u64>() > 0)
+        .expect("the run has orders");
+    let orders: u64 = m.hours.values().flat_map(|h| h.orders.values()).sum();
+    assert!(orders > 0 && truth.revenue.contains_key("USD"), "{truth:?}");
+    let lake = lake_copy("tampered-revenue");
+    add_a_cent_to_one_order(&file_of(&lake, hour_key));
+    let report = verify(&lake).await;
+    assert!(!report.passed());
+    let h = hour(&report, hour_key);
+    let usd = truth.revenue["USD"] as u64;
+    assert_eq!(
+        h.findings,
+        [Finding::Breakdown {
+            of: "revenue (minor units)".into(),
+            diffs: vec![verify::Diff {
+                key: "USD".into(),
+                expected: usd,
+                found: usd + 1,
+            }],
+        }],
+        "{}",
+        verify::render(&report)
+    );
+    assert_eq!(report.failed_hours.len(), 1, "{}", verify::render(&report));
+}

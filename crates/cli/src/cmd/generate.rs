@@ -86,8 +86,23 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
                 (model, count, count.map(|n| shard.owned_in(0, n)))
             }
             ModelConfig::Realistic(config) => {
+                let realistic = Arc::new(RealisticModel::new(config, seed));
+                if let SinkSpec::Lake(lake) = &target {
+                    // The products and customers tables the events will name.
+                    let store = lake.lake.open(&cx.aws).await?;
+                    csgen_pipeline::lake::dimensions::write_dimensions(
+                        &store,
+                        &realistic,
+                        shard,
+                        &lake.options,
+                    )
+                    .await
+                    .with_context(|| {
+                        format!("cannot write the dimension tables to {}", lake.lake)
+                    })?;
+                }
                 let model = Model::Realistic {
-                    model: Arc::new(RealisticModel::new(config, seed)),
+                    model: realistic,
                     format: a.stream.format,
                     until_ms: a.to,
                     then_live: a.then_live,

@@ -110,6 +110,7 @@ fn dashboard_renders_live_counters_and_report_charts_in_chromium() {
         "hourly",
         "groups",
         "funnel",
+        "channels",
         "products",
         "active",
         "returning",

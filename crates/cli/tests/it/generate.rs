@@ -321,3 +321,30 @@ fn no_truth_is_written_beside_dev_null() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("ground truth"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_truth_file_named_without_a_folder_is_written_and_the_run_succeeds() {
+    // `--truth truth.json` wrote the file, then failed syncing the folder "" (the
+    // parent of a bare file name) with "No such file or directory".
+    let dir = TempDir::new("bare-truth");
+    let out = csgen()
+        .current_dir(&dir.0)
+        .args([
+            "generate",
+            "--config",
+            &crate::support::store_toml(),
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-01T01:00:00Z",
+            "-o",
+            "clicks.jsonl",
+            "--truth",
+            "truth.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let truth = std::fs::read_to_string(dir.path("truth.json")).unwrap();
+    assert!(truth.contains("\"events\""), "{truth}");
+}

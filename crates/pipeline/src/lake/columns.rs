@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock};
 
 use arrow_array::builder::{
-    Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+    Decimal128Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder,
 };
 use arrow_array::cast::AsArray as _;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -36,8 +36,27 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         text("browser", true),
         text("referrer", true),
         text("url", false),
+        // Added with the catalog (issue 19); nullable, so lakes written before them
+        // read with nulls there.
+        text("country", true),
+        text("os", true),
+        text("utm_source", true),
+        text("utm_medium", true),
+        text("utm_campaign", true),
+        text("order_id", true),
+        Field::new("quantity", DataType::Int32, true),
+        Field::new("price", MONEY, true),
+        Field::new("revenue", MONEY, true),
+        text("currency", true),
     ]))
 });
+
+/// The money columns' type: exact decimals with 3 places (see [`crate::money`]).
+pub const MONEY: DataType =
+    DataType::Decimal128(crate::money::PRECISION, crate::money::SCALE as i8);
+
+/// The columns the first lakes had (before issue 19): their files have only these.
+pub const FIRST_COLUMNS: usize = 12;
 
 /// The schema of every Parquet file in `events/`.
 pub fn schema() -> SchemaRef {
@@ -106,7 +125,21 @@ struct Builders {
     browser: StringBuilder,
     referrer: StringBuilder,
     url: StringBuilder,
+    country: StringBuilder,
+    os: StringBuilder,
+    utm_source: StringBuilder,
+    utm_medium: StringBuilder,
+    utm_campaign: StringBuilder,
+    order_id: StringBuilder,
+    quantity: Int32Builder,
+    price: Decimal128Builder,
+    revenue: Decimal128Builder,
+    currency: StringBuilder,
     rows: usize,
+}
+
+fn money(rows: usize) -> Decimal128Builder {
+    Decimal128Builder::with_capacity(rows).with_data_type(MONEY)
 }
 
 /// Rows a new partition's first builders have room for: small, so that a partition
@@ -130,6 +163,16 @@ impl Default for Builders {
             browser: text(),
             referrer: text(),
             url: text(),
+            country: text(),
+            os: text(),
+            utm_source: text(),
+            utm_medium: text(),
+            utm_campaign: text(),
+            order_id: text(),
+            quantity: Int32Builder::with_capacity(FIRST_ROWS),
+            price: money(FIRST_ROWS),
+            revenue: money(FIRST_ROWS),
+            currency: text(),
             rows: 0,
         }
     }
@@ -157,6 +200,16 @@ impl Builders {
             browser: text(9),
             referrer: text(10),
             url: text(11),
+            country: text(12),
+            os: text(13),
+            utm_source: text(14),
+            utm_medium: text(15),
+            utm_campaign: text(16),
+            order_id: text(17),
+            quantity: Int32Builder::with_capacity(CHUNK_ROWS),
+            price: money(CHUNK_ROWS),
+            revenue: money(CHUNK_ROWS),
+            currency: text(21),
             rows: 0,
         }
     }
@@ -185,6 +238,18 @@ impl Builders {
         self.browser.append_option(e.browser.as_deref());
         self.referrer.append_option(e.referrer.as_deref());
         self.url.append_value(&e.url);
+        let d = &e.details;
+        self.country.append_option(d.country.as_deref());
+        self.os.append_option(d.os.as_deref());
+        self.utm_source.append_option(d.utm_source.as_deref());
+        self.utm_medium.append_option(d.utm_medium.as_deref());
+        self.utm_campaign.append_option(d.utm_campaign.as_deref());
+        self.order_id.append_option(d.order_id.as_deref());
+        self.quantity.append_option(d.quantity);
+        self.price.append_option(d.price.map(|m| i128::from(m.0)));
+        self.revenue
+            .append_option(d.revenue.map(|m| i128::from(m.0)));
+        self.currency.append_option(d.currency.as_deref());
         self.rows += 1;
     }
 
@@ -204,6 +269,16 @@ impl Builders {
             Arc::new(self.browser.finish()),
             Arc::new(self.referrer.finish()),
             Arc::new(self.url.finish()),
+            Arc::new(self.country.finish()),
+            Arc::new(self.os.finish()),
+            Arc::new(self.utm_source.finish()),
+            Arc::new(self.utm_medium.finish()),
+            Arc::new(self.utm_campaign.finish()),
+            Arc::new(self.order_id.finish()),
+            Arc::new(self.quantity.finish()),
+            Arc::new(self.price.finish()),
+            Arc::new(self.revenue.finish()),
+            Arc::new(self.currency.finish()),
         ]
     }
 }
@@ -235,6 +310,10 @@ mod tests {
                 browser: None,
                 referrer: None,
                 url: "/api/group/1".into(),
+                details: crate::event::Details {
+                    price: (i % 2 == 0).then_some(crate::money::Money(12_990)),
+                    ..Default::default()
+                },
             });
         }
         assert_eq!(cols.rows(), n);
@@ -247,6 +326,9 @@ mod tests {
         });
         assert!(ids.eq((0..n).map(|i| i.to_string())));
         assert_eq!(batches[2].column(4).as_string::<i32>().value(0), "7-0");
+        let price = batches[0].column_by_name("price").unwrap();
+        assert_eq!(price.data_type(), &MONEY);
+        assert_eq!(price.null_count(), CHUNK_ROWS / 2);
         assert_eq!(cols.rows(), 0);
         assert!(cols.finish().unwrap().is_empty());
     }

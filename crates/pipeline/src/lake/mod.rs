@@ -15,6 +15,7 @@
 
 mod checkpoint;
 mod columns;
+pub mod dimensions;
 mod error;
 mod flush;
 mod lock;
@@ -35,7 +36,7 @@ use crate::endpoint::aws::{self, AwsSettings};
 use crate::endpoint::{Options, Written};
 
 pub use checkpoint::{Checkpoint, FileIdentity, ShardPos, SourcePos};
-pub use columns::schema;
+pub use columns::{FIRST_COLUMNS, MONEY, schema};
 pub use error::{BoxError, CheckpointError, ConfigError, LakeError};
 pub use lock::{LEASE, LakeLock};
 pub use partition::Partition;

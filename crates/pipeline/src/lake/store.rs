@@ -352,8 +352,13 @@ impl Cause for object_store::Error {
 }
 
 /// The folder of a local path.
+/// The folder `path` is in; `.` for a bare file name (whose `parent()` is `""`, which
+/// cannot be opened to sync it).
 fn parent(path: &Path) -> PathBuf {
-    path.parent().unwrap_or(Path::new(".")).to_owned()
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Writes `bytes` to the local file `target` whole or not at all, and durably: the

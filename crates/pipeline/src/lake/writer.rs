@@ -136,11 +136,12 @@ async fn read_checkpoint(
 }
 
 /// Builder memory per buffered event beyond its raw bytes: the fixed-width columns
-/// (time, ids) and the offsets of the text columns.
-pub const ROW_BYTES: usize = 96;
-/// Builder memory of a partition before its first event: twelve small column
-/// builders. Checked in `buffer_estimate_covers_the_builders_memory`.
-pub const PARTITION_BYTES: usize = 8 << 10;
+/// (time, ids, quantity, the two 16-byte decimals) and the offsets of the text
+/// columns.
+pub const ROW_BYTES: usize = 176;
+/// Builder memory of a partition before its first event: 22 small column builders.
+/// Checked in `buffer_estimate_covers_the_builders_memory`.
+pub const PARTITION_BYTES: usize = 16 << 10;
 
 impl LakeWriter {
     /// Opens a writer. With a checkpoint name, recovers from an earlier run of the same
@@ -430,7 +431,7 @@ pub fn properties(options: &LakeOptions) -> WriterProperties {
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),
-            "events/1".to_owned(),
+            "events/2".to_owned(),
         )]))
         .build()
 }

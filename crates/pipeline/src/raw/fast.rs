@@ -124,6 +124,16 @@ enum Field {
     UserAgent,
     Device,
     Referrer,
+    Country,
+    Os,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    OrderId,
+    Currency,
+    Quantity,
+    /// `price` and `revenue`: amounts, left to the serde path (it reads decimals).
+    Money,
 }
 
 fn field(key: &str) -> Option<Field> {
@@ -136,6 +146,15 @@ fn field(key: &str) -> Option<Field> {
         "user_agent" | "ua" => Field::UserAgent,
         "device" => Field::Device,
         "referrer" | "referer" => Field::Referrer,
+        "country" => Field::Country,
+        "os" => Field::Os,
+        "utm_source" => Field::UtmSource,
+        "utm_medium" => Field::UtmMedium,
+        "utm_campaign" => Field::UtmCampaign,
+        "order_id" => Field::OrderId,
+        "currency" => Field::Currency,
+        "quantity" => Field::Quantity,
+        "price" | "revenue" => Field::Money,
         _ => return None,
     })
 }
@@ -169,7 +188,7 @@ pub(crate) fn parse(text: &str) -> Option<RawClick<'_>> {
     }
     let mut c = Cursor { text, i: 0 };
     let mut raw = RawClick::default();
-    let mut seen = 0u8;
+    let mut seen = 0u32;
     c.eat(b'{')?;
     c.ws();
     if c.eat(b'}').is_none() {
@@ -183,7 +202,7 @@ pub(crate) fn parse(text: &str) -> Option<RawClick<'_>> {
             c.ws();
             let value = c.value()?;
             if let Some(f) = field(key) {
-                let bit = 1u8 << f as u8;
+                let bit = 1u32 << f as u32;
                 if seen & bit != 0 {
                     return None; // serde: "duplicate field"
                 }
@@ -195,6 +214,21 @@ pub(crate) fn parse(text: &str) -> Option<RawClick<'_>> {
                     Field::UserAgent => raw.user_agent = string(value)?,
                     Field::Device => raw.device = string(value)?,
                     Field::Referrer => raw.referrer = string(value)?,
+                    Field::Country => raw.country = string(value)?,
+                    Field::Os => raw.os = string(value)?,
+                    Field::UtmSource => raw.utm_source = string(value)?,
+                    Field::UtmMedium => raw.utm_medium = string(value)?,
+                    Field::UtmCampaign => raw.utm_campaign = string(value)?,
+                    Field::OrderId => raw.order_id = string(value)?,
+                    Field::Currency => raw.currency = string(value)?,
+                    Field::Quantity => {
+                        raw.quantity = match value {
+                            Value::Int(n) => Some(i32::try_from(n).ok().filter(|n| *n >= 0)?),
+                            Value::Null => None,
+                            _ => return None,
+                        }
+                    }
+                    Field::Money => return None,
                     Field::UserId => raw.user_id = user_id(value)?,
                     Field::Ts => {
                         raw.ts = match value {

@@ -14,6 +14,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::money::Money;
 use crate::reason::Reason;
 
 pub(crate) mod fast;
@@ -38,6 +39,31 @@ pub struct RawClick<'a> {
     pub device: Option<Cow<'a, str>>,
     #[serde(borrow, default, alias = "referer")]
     pub referrer: Option<Cow<'a, str>>,
+    /// ISO 3166 alpha-2, as the realistic model writes it.
+    #[serde(borrow, default)]
+    pub country: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub os: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub utm_source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub utm_medium: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub utm_campaign: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub order_id: Option<Cow<'a, str>>,
+    /// Units added or removed: a non-negative integer.
+    #[serde(default, deserialize_with = "quantity")]
+    pub quantity: Option<i32>,
+    /// Unit price (`add_to_cart`, `remove_from_cart`), exact.
+    #[serde(default, deserialize_with = "crate::money::optional")]
+    pub price: Option<Money>,
+    /// Order total (`purchase`), exact.
+    #[serde(default, deserialize_with = "crate::money::optional")]
+    pub revenue: Option<Money>,
+    /// ISO 4217 code of `price` and `revenue`.
+    #[serde(borrow, default)]
+    pub currency: Option<Cow<'a, str>>,
 }
 
 /// A record's `ts`: RFC 3339 text or Unix milliseconds.
@@ -104,6 +130,31 @@ fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(V)
 }
 
+/// A quantity: a non-negative integer that fits the column's `int`.
+fn quantity<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = Option<i32>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a non-negative integer quantity")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("quantity {v} is too large")))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map_err(|_| E::custom(format!("quantity {v} is negative")))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// Parses one record (without its line terminator).
 pub fn parse(bytes: &[u8]) -> Result<RawClick<'_>, Reason> {
     let text = std::str::from_utf8(bytes).map_err(|e| Reason::NotUtf8 {
@@ -155,6 +206,26 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_shops_fields() {
+        let r = parse(br#"{"url":"/api/purchase","user_id":1,"country":"DE","os":"iOS","utm_source":"news","utm_medium":"email","utm_campaign":"fall","order_id":"o-1","items":[{"product_id":3,"price":1.5}],"revenue":29.98,"currency":"EUR"}"#).unwrap();
+        assert_eq!(r.country.as_deref(), Some("DE"));
+        assert_eq!(r.os.as_deref(), Some("iOS"));
+        assert_eq!(
+            (
+                r.utm_source.as_deref(),
+                r.utm_medium.as_deref(),
+                r.utm_campaign.as_deref()
+            ),
+            (Some("news"), Some("email"), Some("fall"))
+        );
+        assert_eq!(r.order_id.as_deref(), Some("o-1"));
+        assert_eq!(r.revenue, Some(Money(29_980)));
+        assert_eq!(r.currency.as_deref(), Some("EUR"));
+        let r = parse(br#"{"url":"/","quantity":2,"price":1980,"currency":"JPY"}"#).unwrap();
+        assert_eq!((r.quantity, r.price), (Some(2), Some(Money(1_980_000))));
+    }
+
+    #[test]
     fn names_what_is_wrong() {
         for (bytes, code) in [
             (&b"\xff\xfe"[..], "not_utf8"),
@@ -162,6 +233,14 @@ mod tests {
             (b"{\"url\":1}", "bad_json"),
             (b"{\"url\":\"/\",\"user_id\":-3}", "bad_json"),
             (b"{\"ts\":\"x\"}", "missing_field"),
+            (b"{\"url\":\"/\",\"quantity\":-1}", "bad_json"),
+            (b"{\"url\":\"/\",\"quantity\":3000000000}", "bad_json"),
+            (b"{\"url\":\"/\",\"quantity\":1.5}", "bad_json"),
+            (b"{\"url\":\"/\",\"price\":-0.01}", "bad_json"),
+            (b"{\"url\":\"/\",\"price\":1.2345}", "bad_json"),
+            (b"{\"url\":\"/\",\"revenue\":1e300}", "bad_json"),
+            (b"{\"url\":\"/\",\"revenue\":\"abc\"}", "bad_json"),
+            (b"{\"url\":\"/\",\"country\":7}", "bad_json"),
             (b"  ", "missing_field"),
         ] {
             assert_eq!(parse(bytes).unwrap_err().code(), code, "{bytes:?}");

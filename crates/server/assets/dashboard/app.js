@@ -91,6 +91,16 @@ function setupCharts() {
       },
     },
   });
+  chart("channels", {
+    type: "bar",
+    data: { labels: [], datasets: [] },
+    options: {
+      plugins: {
+        tooltip: { callbacks: { afterLabel: (ctx) => ctx.dataset.notes?.[ctx.dataIndex] ?? "" } },
+      },
+      scales: { y: { beginAtZero: true } },
+    },
+  });
   chart("products", { type: "bar", data: { labels: [], datasets: [] }, options: { indexAxis: "y", ...noLegend } });
   chart("active", {
     type: "line",
@@ -161,7 +171,6 @@ function showReports(body) {
 // in crates/analytics/src/report/rows.rs).
 const HOURS_SHOWN = 72;
 const TOP_PRODUCTS = 10;
-const EVENT_TYPES = ["landing", "group_view", "product_view", "add_to_cart", "cart_view", "checkout", "purchase"];
 const groupName = (row) => row.group_name ?? `group ${row.group_id}`;
 // One colour per product group, the same in every chart.
 const groupColour = (r, id) => {
@@ -173,9 +182,11 @@ const hourLabel = (row) => `${row.dt.slice(5)} ${String(row.hour).padStart(2, "0
 const VIEWS = {
   hourly(r) {
     const rows = r.hourly.slice(-HOURS_SHOWN);
-    const datasets = EVENT_TYPES
+    // The event types come with the reports (csgen_pipeline::EventType::ALL): one list.
+    const types = r.event_types;
+    const datasets = types
       .filter((t) => rows.some((row) => row[t] > 0))
-      .map((t) => ({ label: t, data: rows.map((row) => row[t]), colour: PALETTE[EVENT_TYPES.indexOf(t)] }));
+      .map((t) => ({ label: t, data: rows.map((row) => row[t]), colour: PALETTE[types.indexOf(t) % PALETTE.length] }));
     return { labels: rows.map(hourLabel), datasets };
   },
   groups(r) {
@@ -186,6 +197,21 @@ const VIEWS = {
         data: r.groups.map((g) => g.clicks),
         backgroundColor: r.groups.map((g) => groupColour(r, g.group_id)),
       }],
+    };
+  },
+  channels(r) {
+    // Sessions and those that bought, per channel; the conversion is in each label.
+    const rows = r.channels ?? [];
+    return {
+      labels: rows.map((c) => `${c.channel} (${percent(c.conversion)})`),
+      datasets: [
+        { label: "sessions", data: rows.map((c) => c.sessions) },
+        {
+          label: "converted",
+          data: rows.map((c) => c.converted),
+          notes: rows.map((c) => `revenue ${c.revenue.toFixed(2)}`),
+        },
+      ],
     };
   },
   funnel(r) {
@@ -224,6 +250,20 @@ const VIEWS = {
   },
 };
 
+// Revenue and average order value over the reports' days (the first currency: a
+// store sells in one).
+function money(days) {
+  const currency = days[0]?.currency;
+  const rows = days.filter((d) => d.currency === currency);
+  const orders = rows.reduce((n, d) => n + d.orders, 0);
+  const revenue = rows.reduce((n, d) => n + d.revenue, 0);
+  const amount = (x) => `${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency ?? ""}`.trim();
+  return {
+    revenue: orders ? amount(revenue) : "–",
+    average_order_value: orders ? amount(revenue / orders) : "–",
+  };
+}
+
 function tiles(r) {
   const total = r.sessions.find((s) => s.dt == null);
   const last = r.funnel[r.funnel.length - 1];
@@ -235,6 +275,7 @@ function tiles(r) {
     session_length: total ? duration(total.avg_seconds) : "–",
     bounce_rate: total ? percent(total.bounce_rate) : "–",
     conversion: last ? percent(last.overall) : "–",
+    ...money(r.revenue ?? []),
   };
 }
 
