@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::support::{TempDir, run, stderr, stdout};
+use crate::support::{TempDir, csgen, run, stderr, stdout};
 
 const START: &str = "2026-11-01T00:00:00Z";
 
