@@ -7,7 +7,8 @@
 //! answers, and kills it when dropped. [`KafkaClient`] is the independent Kafka client
 //! that reads back what csgen wrote. [`Nginx`] runs Debian's nginx as a web store for
 //! the browse sink; [`FaultServer`] is an HTTP collector that injects 429s, 500s, slow
-//! answers and dropped connections.
+//! answers and dropped connections. [`RuntimeApi`] is the Lambda Runtime API a
+//! function binary polls.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
@@ -20,6 +21,7 @@
 pub mod corpus;
 mod fault;
 mod kafka;
+mod lambda_api;
 mod nginx;
 mod server;
 
@@ -29,6 +31,7 @@ use std::process::{Command, Stdio};
 
 pub use fault::{Fault, FaultServer, Stored};
 pub use kafka::KafkaClient;
+pub use lambda_api::{Outcome as LambdaOutcome, RuntimeApi};
 pub use nginx::{Access, Nginx};
 pub use server::{Server, create_bucket, free_port};
 
