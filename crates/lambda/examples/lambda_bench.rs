@@ -23,11 +23,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (batch, rounds): (usize, usize) = (batch.parse()?, rounds.parse()?);
     let text = std::fs::read(raw)?;
-    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let b64 = base64::engine::general_purpose::STANDARD;
     // Built one at a time, outside the timing: only one batch's event is in memory.
     let event_bytes = |c: usize, chunk: &[&[u8]]| -> Vec<u8> {
-            let records: Vec<_> = chunk
+        let records: Vec<_> = chunk
                 .iter()
                 .enumerate()
                 .map(|(i, data)| {
@@ -42,14 +45,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     })
                 })
                 .collect();
-            serde_json::to_vec(&serde_json::json!({ "Records": records })).expect("JSON")
+        serde_json::to_vec(&serde_json::json!({ "Records": records })).expect("JSON")
     };
     let settings = Settings::from_env(|k| match k {
         "CSGEN_LAKE" => Some(lake.clone()),
         _ => std::env::var(k).ok(),
     })?;
     let f = KinesisFunction::with_store(Store::Local(lake.into()), &settings);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let mut rates = Vec::new();
     for round in 0..rounds {
         let (mut secs, mut invocations) = (0.0, 0);
@@ -74,6 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rates.push(rate);
     }
     rates.sort_by(f64::total_cmp);
-    println!("batch {batch:>6}: median {:.0} events/s", rates[rates.len() / 2]);
+    println!(
+        "batch {batch:>6}: median {:.0} events/s",
+        rates[rates.len() / 2]
+    );
     Ok(())
 }

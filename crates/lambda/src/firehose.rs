@@ -67,8 +67,13 @@ impl FirehoseFunction {
             }
             response.records.push(out);
         }
-        tracing::info!(records = ok + failed + dropped, ok, failed, dropped,
-            "lambda: firehose records transformed");
+        tracing::info!(
+            records = ok + failed + dropped,
+            ok,
+            failed,
+            dropped,
+            "lambda: firehose records transformed"
+        );
         response
     }
 }
@@ -81,7 +86,10 @@ pub fn transform(
 ) -> KinesisFirehoseResponseRecord {
     let mut out = KinesisFirehoseResponseRecord::default();
     out.record_id = record.record_id.clone();
-    let id_hash = fnv1a(FNV_OFFSET, record.record_id.as_deref().unwrap_or("").as_bytes());
+    let id_hash = fnv1a(
+        FNV_OFFSET,
+        record.record_id.as_deref().unwrap_or("").as_bytes(),
+    );
     let arrival_ms = record.approximate_arrival_timestamp.0.timestamp_millis();
     let data = record.data.0.as_slice();
     let data = data.strip_suffix(b"\n").unwrap_or(data);
@@ -117,8 +125,10 @@ pub fn transform(
             out.result = Some(OK.into());
             *out.data = json;
             if same {
-                out.metadata.partition_keys =
-                    HashMap::from([("dt".into(), p.dt()), ("hour".into(), format!("{:02}", p.hour()))]);
+                out.metadata.partition_keys = HashMap::from([
+                    ("dt".into(), p.dt()),
+                    ("hour".into(), format!("{:02}", p.hour())),
+                ]);
             }
         }
     }

@@ -25,8 +25,8 @@
 //! record whenever a write failed, never in the middle).
 
 use bytes::Bytes;
-use csgen_pipeline::lake::Store;
 use csgen_pipeline::LakeError;
+use csgen_pipeline::lake::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::seq::{Origin, SeqNo};
@@ -87,8 +87,11 @@ pub async fn commit(
         let Some(bytes) = store.get(&path).await? else {
             continue;
         };
-        let intent: Intent = serde_json::from_slice(&bytes)
-            .map_err(|source| CommitError::BadIntent { path: path.clone(), source })?;
+        let intent: Intent =
+            serde_json::from_slice(&bytes).map_err(|source| CommitError::BadIntent {
+                path: path.clone(),
+                source,
+            })?;
         for old in intent.files {
             if !files.iter().any(|(p, _)| *p == old) && is_lake_file(&old) {
                 store.delete(&old).await?;
@@ -149,7 +152,9 @@ fn range_of(path: &str) -> Option<(SeqNo, SeqNo)> {
 /// corrupted intent cannot remove checkpoints or other objects.
 fn is_lake_file(path: &str) -> bool {
     (path.starts_with("events/") || path.starts_with("dead_letters/"))
-        && !path.split('/').any(|s| s == ".." || s == "." || s.is_empty())
+        && !path
+            .split('/')
+            .any(|s| s == ".." || s == "." || s.is_empty())
 }
 
 #[cfg(test)]

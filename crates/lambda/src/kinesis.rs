@@ -33,7 +33,9 @@ use csgen_pipeline::dead_letter::DeadLetter;
 use csgen_pipeline::hash::{FNV_OFFSET, fnv1a};
 use csgen_pipeline::lake::{BatchFiles, Store};
 use csgen_pipeline::source::{MAX_RECORD_BYTES, TOO_LARGE_KEEP};
-use csgen_pipeline::{EnrichOptions, Enricher, EventWindow, LakeError, LakeOptions, Position, Reason};
+use csgen_pipeline::{
+    EnrichOptions, Enricher, EventWindow, LakeError, LakeOptions, Position, Reason,
+};
 
 use crate::intent::{self, CommitError};
 use crate::seq::{Origin, SeqNo};
@@ -100,14 +102,11 @@ impl KinesisFunction {
                 continue;
             };
             let first = plan.first.to_string();
-            match self.commit(plan).await {
-                Ok(()) => {}
-                Err(error) => {
-                    tracing::warn!(stream = %origin.stream, shard = %origin.shard,
-                        retry_from = %first, error = %error,
-                        "lambda: writing the batch failed; reported for a retry");
-                    response.add_failure(first);
-                }
+            if let Err(error) = self.commit(plan).await {
+                tracing::warn!(stream = %origin.stream, shard = %origin.shard,
+                    retry_from = %first, error = %error,
+                    "lambda: writing the batch failed; reported for a retry");
+                response.add_failure(first);
             }
         }
         Ok(response)
@@ -115,8 +114,14 @@ impl KinesisFunction {
 
     async fn commit(&self, plan: Plan) -> Result<(), CommitError> {
         let (events, dead, blank) = (plan.events, plan.dead_letters, plan.blank);
-        let report = intent::commit(&self.store, &plan.origin, &plan.first, &plan.last, plan.files)
-            .await?;
+        let report = intent::commit(
+            &self.store,
+            &plan.origin,
+            &plan.first,
+            &plan.last,
+            plan.files,
+        )
+        .await?;
         tracing::info!(stream = %plan.origin.stream, shard = %plan.origin.shard,
             first = %plan.first, last = %plan.last, events, dead_letters = dead, blank,
             files = report.files, bytes = report.bytes, "lambda: batch committed");
@@ -135,8 +140,8 @@ pub fn by_shard(
     let mut out: BTreeMap<Origin, Vec<Sequenced<'_>>> = BTreeMap::new();
     for (index, r) in records.iter().enumerate() {
         let bad = |reason: String| BatchError::Record { index, reason };
-        let origin = Origin::parse(r.event_source_arn.as_deref(), r.event_id.as_deref())
-            .map_err(bad)?;
+        let origin =
+            Origin::parse(r.event_source_arn.as_deref(), r.event_id.as_deref()).map_err(bad)?;
         let seq = SeqNo::parse(&r.kinesis.sequence_number).map_err(bad)?;
         out.entry(origin).or_default().push((seq, r));
     }
@@ -170,8 +175,15 @@ pub fn plan(
     let (mut dead, mut dead_range) = (Vec::new(), None::<(usize, usize)>);
     let (mut events, mut dead_letters, mut blank, mut line_no) = (0, 0, 0, 0);
     for (index, (seq, record)) in records.iter().enumerate() {
-        let base = fnv1a(fnv1a(FNV_OFFSET, origin.shard.as_bytes()), seq.as_str().as_bytes());
-        let arrival_ms = record.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
+        let base = fnv1a(
+            fnv1a(FNV_OFFSET, origin.shard.as_bytes()),
+            seq.as_str().as_bytes(),
+        );
+        let arrival_ms = record
+            .kinesis
+            .approximate_arrival_timestamp
+            .0
+            .timestamp_millis();
         let data = record.kinesis.data.0.as_slice();
         let data = data.strip_suffix(b"\n").unwrap_or(data);
         for (i, line) in data.split(|&b| b == b'\n').enumerate() {

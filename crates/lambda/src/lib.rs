@@ -46,12 +46,10 @@ pub async fn run(settings: Settings) -> Result<(), lambda_runtime::Error> {
         }
         Handler::Firehose => {
             let f = Arc::new(FirehoseFunction::new(&settings));
-            lambda_runtime::run(service_fn(
-                move |ev: LambdaEvent<KinesisFirehoseEvent>| {
-                    let f = f.clone();
-                    async move { Ok::<_, lambda_runtime::Error>(f.handle(ev.payload)) }
-                },
-            ))
+            lambda_runtime::run(service_fn(move |ev: LambdaEvent<KinesisFirehoseEvent>| {
+                let f = f.clone();
+                async move { Ok::<_, lambda_runtime::Error>(f.handle(ev.payload)) }
+            }))
             .await
         }
     }

@@ -86,7 +86,10 @@ impl Settings {
             }
         };
         let lake = match var("CSGEN_LAKE") {
-            Some(v) => Some(v.parse::<LakeSpec>().map_err(|e| invalid("CSGEN_LAKE", &v, e))?),
+            Some(v) => Some(
+                v.parse::<LakeSpec>()
+                    .map_err(|e| invalid("CSGEN_LAKE", &v, e))?,
+            ),
             None if handler == Handler::Kinesis => {
                 return Err(SettingsError::Missing {
                     var: "CSGEN_LAKE",
@@ -166,7 +169,10 @@ mod tests {
                 "CSGEN_COMPRESSION=\"lz4\"",
             ),
             (
-                vec![("CSGEN_LAKE", "s3://b"), ("CSGEN_CONFIG", "/nonexistent/x.toml")],
+                vec![
+                    ("CSGEN_LAKE", "s3://b"),
+                    ("CSGEN_CONFIG", "/nonexistent/x.toml"),
+                ],
                 "CSGEN_CONFIG=/nonexistent/x.toml",
             ),
         ] {

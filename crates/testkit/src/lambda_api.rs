@@ -124,7 +124,9 @@ impl Drop for RuntimeApi {
 /// One connection: requests until the client closes it or the API stops.
 fn serve(conn: TcpStream, shared: &Shared, stop: &AtomicBool) {
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-    let Ok(mut out) = conn.try_clone() else { return };
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
     let mut r = BufReader::new(conn);
     while !stop.load(SeqCst) {
         match r.fill_buf() {
@@ -138,7 +140,9 @@ fn serve(conn: TcpStream, shared: &Shared, stop: &AtomicBool) {
             let _ = respond(&mut out, 400, &[], b"{\"errorMessage\":\"bad request\"}");
             return;
         };
-        let _ = r.get_ref().set_read_timeout(Some(Duration::from_millis(200)));
+        let _ = r
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)));
         let ok = match route(&method, &path, &headers, body, shared, stop) {
             Some((status, extra, body)) => respond(&mut out, status, &extra, &body).is_ok(),
             None => false,
@@ -213,7 +217,11 @@ fn route(
             cv.notify_all();
             Some(accepted)
         }
-        _ => Some((404, Vec::new(), b"{\"errorMessage\":\"no such route\"}".to_vec())),
+        _ => Some((
+            404,
+            Vec::new(),
+            b"{\"errorMessage\":\"no such route\"}".to_vec(),
+        )),
     }
 }
 
@@ -340,7 +348,10 @@ mod tests {
         let addr = api.address();
         let a = addr.clone();
         let function = std::thread::spawn(move || {
-            let head = call(&a, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n");
+            let head = call(
+                &a,
+                "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n",
+            );
             let id = head
                 .lines()
                 .find_map(|l| l.strip_prefix("Lambda-Runtime-Aws-Request-Id: "))
@@ -358,8 +369,11 @@ mod tests {
         // Hostile requests get an answer, not a hang.
         assert!(call(&addr, "GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
         assert!(
-            call(&addr, "POST /x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
-                .starts_with("HTTP/1.1 400")
+            call(
+                &addr,
+                "POST /x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"
+            )
+            .starts_with("HTTP/1.1 400")
         );
     }
 

@@ -51,6 +51,22 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The workspace's `target/<profile>/csgen` for a test binary of another crate: built
+/// by `cargo test --workspace` (as CI runs it); when testing one crate alone it may be
+/// missing (skipped, except in CI) or older than the sources.
+pub fn csgen_binary() -> Option<PathBuf> {
+    // target/<profile>/deps/it-HASH -> target/<profile>/csgen
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("csgen");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    skip(format!(
+        "{} not built: run cargo test --workspace",
+        bin.display()
+    ))
+}
+
 /// Sets the dummy credentials and region the local AWS-API servers accept, so that
 /// csgen's standard AWS chain finds them. Every test sets the same values.
 pub fn local_aws_env() {

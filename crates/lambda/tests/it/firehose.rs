@@ -29,9 +29,19 @@ fn firehose_records_come_back_enriched_failed_or_dropped() {
     });
     let response = f.invoke(&event);
     let records = response["records"].as_array().unwrap();
-    let results: Vec<&str> = records.iter().map(|r| r["result"].as_str().unwrap()).collect();
-    assert_eq!(results, ["Ok", "ProcessingFailed", "Dropped", "Ok"], "{response}");
-    let ids: Vec<&str> = records.iter().map(|r| r["recordId"].as_str().unwrap()).collect();
+    let results: Vec<&str> = records
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        ["Ok", "ProcessingFailed", "Dropped", "Ok"],
+        "{response}"
+    );
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["recordId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["a", "b", "c", "d"]);
     let data = |i: usize| b64.decode(records[i]["data"].as_str().unwrap()).unwrap();
     let a: serde_json::Value = serde_json::from_slice(&data(0)).unwrap();
@@ -45,5 +55,8 @@ fn firehose_records_come_back_enriched_failed_or_dropped() {
     assert_eq!(data(1), b"{\"url\": broken");
     let d: serde_json::Value = serde_json::from_slice(&data(3)).unwrap();
     assert_eq!(d["event_type"], "group_view");
-    assert_eq!(d["event_time"], "2026-11-02T12:00:00.000Z", "a bare URL takes the arrival time");
+    assert_eq!(
+        d["event_time"], "2026-11-02T12:00:00.000Z",
+        "a bare URL takes the arrival time"
+    );
 }

@@ -18,12 +18,18 @@ fn click(n: u64, hour: u32) -> Vec<u8> {
 
 async fn write(store: &Store, lines: &[(u64, Vec<u8>)]) -> Result<(), intent::CommitError> {
     let records: Vec<(u64, &[u8])> = lines.iter().map(|(n, l)| (*n, l.as_slice())).collect();
-    let event: KinesisEvent = serde_json::from_value(kinesis_event(&records, 1_793_613_600.0)).unwrap();
-    let settings = Settings::from_env(|k| (k == "CSGEN_LAKE").then(|| "unused".to_owned())).unwrap();
+    let event: KinesisEvent =
+        serde_json::from_value(kinesis_event(&records, 1_793_613_600.0)).unwrap();
+    let settings =
+        Settings::from_env(|k| (k == "CSGEN_LAKE").then(|| "unused".to_owned())).unwrap();
     let shards = by_shard(&event.records).unwrap();
     let (origin, recs) = shards.iter().next().unwrap();
-    let p = plan(origin, recs, &settings.store, &LakeOptions::default()).unwrap().unwrap();
-    intent::commit(store, &p.origin, &p.first, &p.last, p.files).await.map(|_| ())
+    let p = plan(origin, recs, &settings.store, &LakeOptions::default())
+        .unwrap()
+        .unwrap();
+    intent::commit(store, &p.origin, &p.first, &p.last, p.files)
+        .await
+        .map(|_| ())
 }
 
 fn files(root: &std::path::Path) -> Vec<String> {
@@ -63,12 +69,20 @@ async fn a_bisected_retry_after_a_partial_write_leaves_every_record_once() {
     std::fs::write(&blocked, b"").unwrap();
     assert!(write(&store, &all).await.is_err());
     let stem = |a: u64, b: u64| format!("part-clicks-shardId-000000000000-{}-{}", seq(a), seq(b));
-    let intent = format!("_csgen/lambda/clicks/shardId-000000000000/{}-{}.json", seq(1), seq(5));
+    let intent = format!(
+        "_csgen/lambda/clicks/shardId-000000000000/{}-{}.json",
+        seq(1),
+        seq(5)
+    );
     let partial = format!("events/dt=2026-11-02/hour=10/{}.parquet", stem(1, 3));
     // The writes run on the blocking pool and finish after the error: wait for hour 10.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !files(&root).contains(&partial) {
-        assert!(std::time::Instant::now() < deadline, "hour 10 never written: {:?}", files(&root));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hour 10 never written: {:?}",
+            files(&root)
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(files(&root).contains(&intent), "{:?}", files(&root));
@@ -84,7 +98,11 @@ async fn a_bisected_retry_after_a_partial_write_leaves_every_record_once() {
         format!("events/dt=2026-11-02/hour=11/{}.parquet", stem(2, 2)),
         format!("events/dt=2026-11-02/hour=11/{}.parquet", stem(4, 4)),
     ];
-    assert_eq!(files(&root), expected, "the failed attempt's files and intent are gone");
+    assert_eq!(
+        files(&root),
+        expected,
+        "the failed attempt's files and intent are gone"
+    );
 
     // The same half again: same keys, nothing added.
     write(&store, &all[2..]).await.unwrap();

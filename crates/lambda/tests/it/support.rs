@@ -1,24 +1,18 @@
 //! Starting the function, building Kinesis events, reading the lake back.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use csgen_testkit::{LambdaOutcome, RuntimeApi, repo_root, skip};
-
-/// The workspace's `target/<profile>/csgen`, built by `cargo test --workspace`.
-pub fn csgen_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let bin = exe.parent()?.parent()?.join("csgen");
-    if bin.is_file() {
-        return Some(bin);
-    }
-    skip(format!("{} not built: run cargo test --workspace", bin.display()))
-}
+pub use csgen_testkit::csgen_binary;
+use csgen_testkit::{LambdaOutcome, RuntimeApi, repo_root};
 
 pub fn store_toml() -> String {
-    repo_root().join("examples/store.toml").display().to_string()
+    repo_root()
+        .join("examples/store.toml")
+        .display()
+        .to_string()
 }
 
 /// The function process polling `api`; killed when dropped.
@@ -37,7 +31,10 @@ impl Function {
             cmd.env("AWS_ENDPOINT_URL", s3);
         }
         cmd.envs(env.iter().copied());
-        let child = cmd.stdout(Stdio::null()).spawn().expect("start csgen-lambda");
+        let child = cmd
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start csgen-lambda");
         Self { api, child }
     }
 

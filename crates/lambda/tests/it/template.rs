@@ -9,7 +9,11 @@ use crate::support::text;
 
 fn cfn_lint() -> Option<std::path::PathBuf> {
     let bin = repo_root().join(".venv/bin/cfn-lint");
-    if bin.is_file() { Some(bin) } else { missing("cfn-lint (.venv/bin/cfn-lint)") }
+    if bin.is_file() {
+        Some(bin)
+    } else {
+        missing("cfn-lint (.venv/bin/cfn-lint)")
+    }
 }
 
 #[test]
@@ -17,7 +21,12 @@ fn cfn_lint_passes_on_the_stack_template_and_fails_on_a_broken_copy() {
     let Some(lint) = cfn_lint() else { return };
     let template = repo_root().join("deploy/aws/csgen-stack.yaml");
     let out = output_within(Command::new(&lint).arg(&template), Duration::from_secs(120));
-    assert!(out.status.success(), "cfn-lint: {}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 
     // The linter does look: a mapping without its stream, and a function on a runtime
     // that does not exist, are both reported.
