@@ -3,7 +3,8 @@
 //! For users who keep Firehose between the stream and S3 (as the original did): each
 //! record's data (one raw record, or several separated by newlines, of any shape
 //! `csgen enrich` reads) becomes the enriched events as JSON lines, one object per
-//! event with the lake's columns (`event_time` in RFC 3339 UTC with milliseconds).
+//! event with the lake's columns (`event_time` in RFC 3339 UTC with milliseconds,
+//! money as exact decimal text).
 //! A record with a line enrich cannot read is `ProcessingFailed` as a whole (Firehose
 //! then delivers the original to its error prefix, where it can be inspected), a record
 //! of blank lines only is `Dropped`. When all of a record's events fall in one hour,
@@ -161,9 +162,21 @@ struct EventJson<'a> {
     browser: Option<&'a str>,
     referrer: Option<&'a str>,
     url: &'a str,
+    country: Option<&'a str>,
+    os: Option<&'a str>,
+    utm_source: Option<&'a str>,
+    utm_medium: Option<&'a str>,
+    utm_campaign: Option<&'a str>,
+    order_id: Option<&'a str>,
+    quantity: Option<i32>,
+    /// Exact decimals as text (`"19.990"`), as the lake's `decimal(18,3)` holds them.
+    price: Option<String>,
+    revenue: Option<String>,
+    currency: Option<&'a str>,
 }
 
 fn write_event(e: &Event<'_>, out: &mut Vec<u8>) {
+    let d = &e.details;
     let json = EventJson {
         event_id: &e.event_id,
         event_time: csgen_pipeline::time::format_ms(e.event_time_ms),
@@ -177,6 +190,16 @@ fn write_event(e: &Event<'_>, out: &mut Vec<u8>) {
         browser: e.browser.as_deref(),
         referrer: e.referrer.as_deref(),
         url: &e.url,
+        country: d.country.as_deref(),
+        os: d.os.as_deref(),
+        utm_source: d.utm_source.as_deref(),
+        utm_medium: d.utm_medium.as_deref(),
+        utm_campaign: d.utm_campaign.as_deref(),
+        order_id: d.order_id.as_deref(),
+        quantity: d.quantity,
+        price: d.price.map(|m| m.to_string()),
+        revenue: d.revenue.map(|m| m.to_string()),
+        currency: d.currency.as_deref(),
     };
     // Strings and integers only: serialising into a Vec cannot fail.
     if serde_json::to_writer(&mut *out, &json).is_ok() {

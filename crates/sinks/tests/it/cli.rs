@@ -7,8 +7,8 @@
 
 use std::process::Command;
 
-pub use csgen_testkit::csgen_binary;
 use csgen_testkit::Server;
+pub use csgen_testkit::csgen_binary;
 
 use crate::kinesis::{client, create_stream, read_all};
 use crate::{count_ids, local_aws_env};
