@@ -7,7 +7,8 @@
 //! answers, and kills it when dropped. [`KafkaClient`] is the independent Kafka client
 //! that reads back what csgen wrote. [`Nginx`] runs Debian's nginx as a web store for
 //! the browse sink; [`FaultServer`] is an HTTP collector that injects 429s, 500s, slow
-//! answers and dropped connections.
+//! answers and dropped connections. [`RuntimeApi`] is the Lambda Runtime API a
+//! function binary polls.
 //!
 //! When a tool is not installed a test is skipped with a message, except in CI
 //! (`CI=true`), where that is a failure: see [`skip`] and [`missing`].
@@ -20,6 +21,7 @@
 pub mod corpus;
 mod fault;
 mod kafka;
+mod lambda_api;
 mod nginx;
 mod server;
 
@@ -29,6 +31,7 @@ use std::process::{Command, Stdio};
 
 pub use fault::{Fault, FaultServer, Stored};
 pub use kafka::KafkaClient;
+pub use lambda_api::{Outcome as LambdaOutcome, RuntimeApi};
 pub use nginx::{Access, Nginx};
 pub use server::{Server, create_bucket, free_port};
 
@@ -46,6 +49,22 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 /// The repository root (`tools/`, `.venv/` and `examples/` live there).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The workspace's `target/<profile>/csgen` for a test binary of another crate: built
+/// by `cargo test --workspace` (as CI runs it); when testing one crate alone it may be
+/// missing (skipped, except in CI) or older than the sources.
+pub fn csgen_binary() -> Option<PathBuf> {
+    // target/<profile>/deps/it-HASH -> target/<profile>/csgen
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("csgen");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    skip(format!(
+        "{} not built: run cargo test --workspace",
+        bin.display()
+    ))
 }
 
 /// Sets the dummy credentials and region the local AWS-API servers accept, so that

@@ -101,7 +101,7 @@ impl PendingFlush {
 }
 
 /// One partition's rows as a Parquet file.
-fn encode(
+pub(super) fn encode(
     part: Partition,
     cols: &mut Columns,
     props: &WriterProperties,

@@ -13,6 +13,7 @@
 //! [`LakeWriter`] buffers events per partition and flushes on size or age; see
 //! `writer.rs` for the commit protocol that keeps restarts exact.
 
+mod batch;
 mod checkpoint;
 mod columns;
 pub mod dimensions;
@@ -35,6 +36,7 @@ use object_store::aws::AmazonS3Builder;
 use crate::endpoint::aws::{self, AwsSettings};
 use crate::endpoint::{Options, Written};
 
+pub use batch::{BatchFile, BatchFiles, IndexRange};
 pub use checkpoint::{Checkpoint, FileIdentity, ShardPos, SourcePos};
 pub use columns::{FIRST_COLUMNS, MONEY, schema};
 pub use error::{BoxError, CheckpointError, ConfigError, LakeError};

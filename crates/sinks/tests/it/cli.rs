@@ -5,26 +5,13 @@
 //! `cargo test --workspace` (as CI runs it); when testing this crate alone it may be
 //! missing (skipped, except in CI) or older than the sources.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use csgen_testkit::{Server, skip};
+use csgen_testkit::Server;
+pub use csgen_testkit::csgen_binary;
 
 use crate::kinesis::{client, create_stream, read_all};
 use crate::{count_ids, local_aws_env};
-
-pub fn csgen_binary() -> Option<PathBuf> {
-    // target/<profile>/deps/it-HASH -> target/<profile>/csgen
-    let exe = std::env::current_exe().ok()?;
-    let bin = exe.parent()?.parent()?.join("csgen");
-    if bin.is_file() {
-        return Some(bin);
-    }
-    skip(format!(
-        "{} not built: run cargo test --workspace",
-        bin.display()
-    ))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csgen_generate_delivers_every_click_to_kinesis() {
