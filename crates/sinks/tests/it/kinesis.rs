@@ -91,7 +91,7 @@ pub async fn read_all(client: &Client, stream: &str) -> HashMap<String, Vec<Vec<
     out
 }
 
-async fn kinesis_sink(endpoint: &str, spec: &str) -> AnySink {
+pub async fn kinesis_sink(endpoint: &str, spec: &str) -> AnySink {
     local_aws_env();
     let spec: SinkSpec = spec.parse().unwrap();
     let cx = SinkContext {
@@ -104,13 +104,13 @@ async fn kinesis_sink(endpoint: &str, spec: &str) -> AnySink {
     spec.open(&cx).await.expect("build the sink")
 }
 
-async fn send(sink: &mut AnySink, batch: Batch) {
+pub async fn send(sink: &mut AnySink, batch: Batch) {
     sink.stats().add_generated(batch.len() as u64);
     sink.send(batch).await.expect("send");
 }
 
 /// Asserts every id of `expected` arrived, returns how many arrived more than once.
-fn check_all_arrived(expected: &[String], got: &HashMap<String, u32>) -> u32 {
+pub fn check_all_arrived(expected: &[String], got: &HashMap<String, u32>) -> u32 {
     for id in expected {
         assert!(got.contains_key(id), "event {id} never arrived");
     }
