@@ -376,15 +376,7 @@ fn a_realistic_run_through_http_and_collect_into_a_lake_passes_verify() {
     assert!(out.status.success(), "{}", stderr(&out));
     let (code, summary) = c.terminate();
     assert!(code.success(), "{summary}");
-    let out = run(&[
-        "verify",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--config",
-        &config,
-    ]);
+    let out = crate::support::verify(&lake, &truth, &config);
     assert!(
         out.status.success(),
         "{}\n{}",

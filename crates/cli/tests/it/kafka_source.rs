@@ -242,15 +242,7 @@ fn a_realistic_run_through_kafka_passes_verify() {
     enrich.args(["--config", &config]);
     let out = Killed(Some(enrich.spawn().unwrap())).finish(Duration::from_secs(90));
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&[
-        "verify",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--config",
-        &config,
-    ]);
+    let out = crate::support::verify(&lake, &truth, &config);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -54,6 +54,19 @@ pub fn wait_with_deadline(child: Child, limit: Duration) -> Output {
     }
 }
 
+/// `csgen verify --lake LAKE --truth TRUTH --config CONFIG`.
+pub fn verify(lake: &Path, truth: &Path, config: &str) -> Output {
+    run(&[
+        "verify",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--config",
+        config,
+    ])
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("utf-8 output")
 }

@@ -164,15 +164,7 @@ fn unusable_inputs_are_usage_errors_that_name_the_file() {
     let classic = dir.path("classic.properties");
     let defaults = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/src/defaults.properties");
     std::fs::copy(defaults, &classic).unwrap();
-    let out = run(&[
-        "verify",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--config",
-        classic.to_str().unwrap(),
-    ]);
+    let out = crate::support::verify(&lake, &truth, classic.to_str().unwrap());
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is a classic (properties) config"),
