@@ -37,6 +37,8 @@ enum Held {
 
 /// An S3 lease this run holds: the version it last wrote, and when.
 struct Lease {
+    /// The object store of `store`, which is always an S3 lake.
+    os: std::sync::Arc<dyn object_store::ObjectStore>,
     store: Store,
     e_tag: Option<String>,
     renewed: Instant,
@@ -109,8 +111,9 @@ impl LakeLock {
                     held: Held::Local(file),
                 })
             }
-            Store::Object { .. } => {
+            Store::Object { store: os, .. } => {
                 let mut held = Lease {
+                    os: os.clone(),
                     store: store.clone(),
                     e_tag: None,
                     renewed: Instant::now(),
@@ -148,6 +151,7 @@ impl Lease {
     /// See [`LakeLock::confirm`].
     async fn confirm(&mut self, path: &str) -> Result<(), LakeError> {
         let Self {
+            os,
             store,
             e_tag,
             renewed,
@@ -157,9 +161,6 @@ impl Lease {
         if renewed.elapsed() < *lease / 3 {
             return Ok(());
         }
-        let Store::Object { store: os, .. } = &*store else {
-            return Ok(());
-        };
         let body = lease_body(owner, *lease);
         let mode = PutMode::Update(UpdateVersion {
             e_tag: e_tag.clone(),
@@ -187,15 +188,13 @@ impl Lease {
     /// Creates the lease, or takes over an expired one.
     async fn take(&mut self, path: &str) -> Result<(), LakeError> {
         let Self {
+            os,
             store,
             e_tag,
             renewed,
             lease,
             owner,
         } = self;
-        let Store::Object { store: os, .. } = &*store else {
-            return Ok(());
-        };
         let key = store.object_path(path);
         let name = store_name(store, path);
         let object_err = |source| LakeError::Object {
