@@ -6,9 +6,7 @@
 //! engine's, as for Kinesis; this module holds the call and the reading of Firehose's
 //! own errors.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use aws_sdk_firehose::Client;
 use aws_sdk_firehose::error::ProvideErrorMetadata;
@@ -17,12 +15,12 @@ use aws_sdk_firehose::primitives::Blob;
 use csgen_pipeline::endpoint::aws::check_stream_name;
 use csgen_pipeline::endpoint::{Form, ServiceError};
 
+use crate::SinkError;
 use crate::batched::options::{StreamKind, StreamOptions};
 use crate::batched::retry::{CallFailure, RecordOutcome, classify_code};
 use crate::batched::service;
-use crate::batched::{Engine, Limits, PutApi, Record};
+use crate::batched::{Engine, EngineSink, Limits, NewlineTerminated, PutApi, Record};
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{Batch, Sink, SinkError, SinkStats};
 
 pub const FORM: Form = Form {
     scheme: "firehose",
@@ -102,10 +100,8 @@ impl SinkEndpoint for FirehoseSpec {
     }
 }
 
-pub struct FirehoseSink {
-    engine: Engine,
-    name: String,
-}
+/// The Firehose sink: newline-terminated records through the batching engine.
+pub type FirehoseSink = EngineSink<NewlineTerminated>;
 
 impl FirehoseSink {
     /// A sink over an existing client (no checks).
@@ -114,52 +110,15 @@ impl FirehoseSink {
             client,
             name: name.to_owned(),
         };
-        Self {
-            engine: Engine::start(
-                api,
-                format!("firehose:{name}"),
-                LIMITS,
-                options,
-                false,
-                seed,
-            ),
-            name: name.to_owned(),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Sink for FirehoseSink {
-    async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        let records = (0..batch.len())
-            .map(|i| {
-                let r = batch.record(i);
-                let mut data = Vec::with_capacity(r.len() + 1);
-                data.extend_from_slice(r);
-                data.push(b'\n');
-                Record {
-                    data,
-                    key: String::new(),
-                }
-            })
-            .collect();
-        self.engine.accept(records).await
-    }
-
-    async fn flush(&mut self) -> Result<(), SinkError> {
-        self.engine.flush().await
-    }
-
-    fn stats(&self) -> &Arc<SinkStats> {
-        self.engine.stats()
-    }
-
-    fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.engine.failure_reasons()
-    }
-
-    fn describe(&self) -> String {
-        format!("firehose:{}", self.name)
+        let engine = Engine::start(
+            api,
+            format!("firehose:{name}"),
+            LIMITS,
+            options,
+            false,
+            seed,
+        );
+        Self::new(engine, NewlineTerminated)
     }
 }
 

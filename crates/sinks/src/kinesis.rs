@@ -7,9 +7,7 @@
 //! accounting are the batching engine's; this module holds the call and the reading of
 //! Kinesis's own errors.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
@@ -24,9 +22,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use crate::batched::options::{PartitionKey, StreamKind, StreamOptions};
 use crate::batched::retry::{CallFailure, RecordOutcome, classify_code};
 use crate::batched::service;
-use crate::batched::{Engine, Limits, PutApi, Record};
+use crate::batched::{Encode, Engine, EngineSink, Limits, PutApi, Record};
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{Batch, Sink, SinkError, SinkStats};
+use crate::{Batch, SinkError};
 
 pub const FORM: Form = Form {
     scheme: "kinesis",
@@ -116,12 +114,8 @@ impl SinkEndpoint for KinesisSpec {
     }
 }
 
-pub struct KinesisSink {
-    engine: Engine,
-    stream: String,
-    key: PartitionKey,
-    rng: Xoshiro256PlusPlus,
-}
+/// The Kinesis sink: records with their partition keys through the batching engine.
+pub type KinesisSink = EngineSink<PartitionKeys>;
 
 impl KinesisSink {
     /// A sink over an existing client (no checks).
@@ -130,56 +124,40 @@ impl KinesisSink {
             client,
             stream: stream.to_owned(),
         };
-        Self {
-            engine: Engine::start(
-                api,
-                format!("kinesis:{stream}"),
-                LIMITS,
-                options,
-                options.partition_key != PartitionKey::Random,
-                seed,
-            ),
-            stream: stream.to_owned(),
+        let engine = Engine::start(
+            api,
+            format!("kinesis:{stream}"),
+            LIMITS,
+            options,
+            options.partition_key != PartitionKey::Random,
+            seed,
+        );
+        let keys = PartitionKeys {
             key: options.partition_key,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-        }
-    }
-
-    fn key(&mut self, click: &csgen_model::Click) -> String {
-        match self.key {
-            PartitionKey::Random => format!("{:032x}", self.rng.random::<u128>()),
-            PartitionKey::User => click.user_id.to_string(),
-            PartitionKey::Field(field) => field.key(click),
-        }
+        };
+        Self::new(engine, keys)
     }
 }
 
-#[async_trait::async_trait]
-impl Sink for KinesisSink {
-    async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        let records = (0..batch.len())
-            .map(|i| Record {
-                data: batch.record(i).to_vec(),
-                key: self.key(&batch.clicks[i]),
-            })
-            .collect();
-        self.engine.accept(records).await
-    }
+/// Each record's partition key, as the `partition-key` option says.
+pub struct PartitionKeys {
+    key: PartitionKey,
+    rng: Xoshiro256PlusPlus,
+}
 
-    async fn flush(&mut self) -> Result<(), SinkError> {
-        self.engine.flush().await
-    }
-
-    fn stats(&self) -> &Arc<SinkStats> {
-        self.engine.stats()
-    }
-
-    fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.engine.failure_reasons()
-    }
-
-    fn describe(&self) -> String {
-        format!("kinesis:{}", self.stream)
+impl Encode for PartitionKeys {
+    fn encode(&mut self, batch: &Batch, i: usize) -> Record {
+        let click = &batch.clicks[i];
+        let key = match self.key {
+            PartitionKey::Random => format!("{:032x}", self.rng.random::<u128>()),
+            PartitionKey::User => click.user_id.to_string(),
+            PartitionKey::Field(field) => field.key(click),
+        };
+        Record {
+            data: batch.record(i).to_vec(),
+            key,
+        }
     }
 }
 

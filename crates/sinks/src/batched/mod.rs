@@ -1,4 +1,4 @@
-//! The delivery engine behind the `kinesis:` and `firehose:` sinks.
+//! The delivery engine behind the `kinesis:`, `firehose:` and `http:` sinks.
 //!
 //! `send` checks each record against the per-record limit (oversize records are
 //! counted as failed, never sent), waits for room in a bounded buffer (backpressure on
@@ -33,6 +33,9 @@ use tokio::time::Instant;
 pub mod options;
 pub mod retry;
 pub(crate) mod service;
+mod sink;
+
+pub use self::sink::{AsIs, Encode, EngineSink, NewlineTerminated};
 
 use csgen_pipeline::endpoint::ServiceError;
 
@@ -214,6 +217,11 @@ impl Engine {
 
     pub fn stats(&self) -> &Arc<SinkStats> {
         &self.shared.stats
+    }
+
+    /// The sink's name, as in logs and summaries (`kinesis:clicks`).
+    pub fn target(&self) -> &str {
+        &self.shared.target
     }
 
     /// Failed records so far, by reason.

@@ -20,7 +20,6 @@ pub mod client;
 pub mod headers;
 pub mod options;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -35,10 +34,10 @@ use self::answer::{QUOTED_BYTES, Verdict};
 use self::client::HttpClient;
 pub use self::options::{BodyFormat, HttpOptions};
 use crate::batched::retry::{CallFailure, RecordOutcome};
-use crate::batched::{Engine, Limits, PutApi, Record};
+use crate::batched::{AsIs, Engine, EngineSink, Limits, PutApi, Record};
 use crate::calls::CallClass;
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::{Batch, Sink, SinkError, SinkStats};
+use crate::{SinkError, SinkStats};
 
 pub const FORM: Form = Form {
     scheme: "http",
@@ -126,20 +125,17 @@ impl SinkEndpoint for HttpSpec {
             .resolve(|var| std::env::var(var).ok())
             .map_err(|e| SinkError::fatal(&target, e))?;
         let uri = self.target().map_err(|e| SinkError::fatal(&target, e))?;
-        let sink = HttpSink::new(uri, headers, &self.options, cx, target);
+        let sink = HttpSink::posting_to(uri, headers, &self.options, cx, target);
         Ok(Built::unchecked(Box::new(sink)))
     }
 }
 
-/// The collector sink: the batching engine over [`HttpApi`].
-pub struct HttpSink {
-    engine: Engine,
-    target: String,
-}
+/// The collector sink: records as they are, through the batching engine over [`HttpApi`].
+pub type HttpSink = EngineSink<AsIs>;
 
 impl HttpSink {
     /// A sink POSTing to `uri` with `headers` (already resolved).
-    pub fn new(
+    pub fn posting_to(
         uri: Uri,
         headers: HeaderMap,
         options: &HttpOptions,
@@ -163,48 +159,16 @@ impl HttpSink {
             max_record_bytes: options.batch_bytes,
             oversize_reason: "record larger than batch-bytes; not sent",
         };
-        Self {
-            engine: Engine::start_with_stats(
-                api,
-                stats,
-                target.clone(),
-                limits,
-                &engine_options,
-                false,
-                cx.seed(),
-            ),
+        let engine = Engine::start_with_stats(
+            api,
+            stats,
             target,
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Sink for HttpSink {
-    async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        let records = batch
-            .records()
-            .map(|r| Record {
-                data: r.to_vec(),
-                key: String::new(),
-            })
-            .collect();
-        self.engine.accept(records).await
-    }
-
-    async fn flush(&mut self) -> Result<(), SinkError> {
-        self.engine.flush().await
-    }
-
-    fn stats(&self) -> &Arc<SinkStats> {
-        self.engine.stats()
-    }
-
-    fn describe(&self) -> String {
-        self.target.clone()
-    }
-
-    fn failure_reasons(&self) -> BTreeMap<String, u64> {
-        self.engine.failure_reasons()
+            limits,
+            &engine_options,
+            false,
+            cx.seed(),
+        );
+        Self::new(engine, AsIs)
     }
 }
 
