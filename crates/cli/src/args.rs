@@ -42,6 +42,9 @@ pub enum Command {
     Check(ConfigArgs),
     /// Turn raw click records into semantic events and land them in a Parquet lake.
     Enrich(EnrichArgs),
+    /// Write the realistic model's products and customers tables into a lake, as
+    /// `generate --sink lake:` does beside its events.
+    Catalog(CatalogArgs),
     /// Print the Glue/Athena CREATE EXTERNAL TABLE statement for a lake.
     Ddl(DdlArgs),
     /// Run SQL over a lake: table `events`, with partition columns dt (DATE) and hour (INT).
@@ -117,10 +120,14 @@ pub struct StreamArgs {
 impl StreamArgs {
     /// The `--shard` of this process, reading `env:` variables from its environment.
     pub fn shard(&self) -> Result<Shard, crate::UsageError> {
-        self.shard
-            .resolve(&|var| std::env::var_os(var).map(|v| v.to_string_lossy().into_owned()))
-            .map_err(|e| crate::UsageError(e.to_string()))
+        resolve_shard(&self.shard)
     }
+}
+
+/// `spec` with its `env:` variables read from this process's environment.
+pub fn resolve_shard(spec: &ShardSpec) -> Result<Shard, crate::UsageError> {
+    spec.resolve(&|var| std::env::var_os(var).map(|v| v.to_string_lossy().into_owned()))
+        .map_err(|e| crate::UsageError(e.to_string()))
 }
 
 #[derive(Debug, clap::Args)]
@@ -210,6 +217,32 @@ pub struct EnrichArgs {
     /// one key=value per line; CSGEN_KAFKA_* variables add to and override them.
     #[arg(long, value_name = "FILE")]
     pub kafka_config: Option<PathBuf>,
+}
+
+/// `csgen catalog`: the dimension tables of a realistic config and seed, on their own.
+#[derive(Debug, clap::Args)]
+pub struct CatalogArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// The seed of the run whose tables these are (the same config and seed give the
+    /// same products and customers as `generate --sink lake:` writes).
+    #[arg(long)]
+    pub seed: u64,
+
+    /// The lake: lake:PATH or lake:s3://BUCKET/PREFIX (compression= as for the lake
+    /// sink); products/ and customers/ are written (replaced) there.
+    #[arg(long, value_name = "LAKE", value_parser = parse_lake_sink)]
+    pub to: LakeSinkSpec,
+
+    /// Write shard I of N's customers (and, for shard 1, the products), as that shard
+    /// of a sharded `generate` does; env:VAR/N as for generate.
+    #[arg(long, value_name = "I/N", default_value = "1/1")]
+    pub shard: ShardSpec,
+
+    /// Endpoint URL for S3 (e.g. a local S3 server); overrides AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -536,7 +569,7 @@ mod tests {
         insta::assert_snapshot!("help", cmd.render_long_help().to_string());
         for sub in [
             "generate", "serve", "check", "enrich", "ddl", "query", "report", "demo", "verify",
-            "collect",
+            "collect", "catalog",
         ] {
             let mut s = cmd
                 .find_subcommand_mut(sub)

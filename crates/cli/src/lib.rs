@@ -25,6 +25,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Demo(a) => cmd::demo::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Enrich(a) => cmd::enrich::run(a),
+        Command::Catalog(a) => cmd::catalog::run(a),
         Command::Ddl(a) => cmd::ddl::run(a),
         Command::Query(a) => cmd::query::run(a),
         Command::Report(a) => cmd::report::run(a),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `csgen` binary: real processes, real sockets on 127.0.0.1.
 
 mod analytics;
+mod catalog;
 mod control;
 mod dashboard;
 mod demo;
