@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use csgen_model::{Format, Shard, ShardSpec};
+use csgen_pipeline::ddl::TableName;
 use csgen_pipeline::endpoint::duration;
 use csgen_pipeline::{LakeSpec, SourceSpec};
 use csgen_sinks::SinkSpec;
@@ -45,7 +46,8 @@ pub enum Command {
     /// Write the realistic model's products and customers tables into a lake, as
     /// `generate --sink lake:` does beside its events.
     Catalog(CatalogArgs),
-    /// Print the Glue/Athena CREATE EXTERNAL TABLE statement for a lake.
+    /// Print the Glue/Athena CREATE EXTERNAL TABLE statements for a lake's tables
+    /// (events, products, customers).
     Ddl(DdlArgs),
     /// Run SQL over a lake: table `events`, with partition columns dt (DATE) and hour (INT).
     Query(QueryArgs),
@@ -251,9 +253,17 @@ pub struct DdlArgs {
     #[arg(long, value_parser = parse_lake)]
     pub lake: LakeSpec,
 
-    /// Table name: NAME or DATABASE.NAME (letters, digits, underscores).
+    /// The events table's name: NAME or DATABASE.NAME (letters, digits, underscores).
     #[arg(long, default_value = "events", value_parser = parse_table)]
-    pub table: csgen_pipeline::ddl::TableName,
+    pub table: TableName,
+
+    /// The products table's name. Default: products, in --table's database.
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub products_table: Option<TableName>,
+
+    /// The customers table's name. Default: customers, in --table's database.
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub customers_table: Option<TableName>,
 
     /// First day of the partition projection (e.g. 2026-11-01). Default: the lake's
     /// first dt= partition, which means reading the lake.
@@ -491,7 +501,7 @@ fn parse_lake(s: &str) -> Result<LakeSpec, String> {
     s.strip_prefix("lake:").unwrap_or(s).parse()
 }
 
-fn parse_table(s: &str) -> Result<csgen_pipeline::ddl::TableName, String> {
+fn parse_table(s: &str) -> Result<TableName, String> {
     s.parse()
 }
 

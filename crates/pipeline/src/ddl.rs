@@ -1,6 +1,7 @@
-//! The Glue/Athena `CREATE EXTERNAL TABLE` for a lake (`csgen ddl --lake …`).
+//! The Glue/Athena `CREATE EXTERNAL TABLE` statements for a lake (`csgen ddl --lake …`):
+//! `events`, and the dimension tables `products` and `customers` beside it.
 //!
-//! The columns come from the writer's Arrow schema, so the DDL cannot drift from the
+//! The columns come from the writers' Arrow schemas, so the DDL cannot drift from the
 //! files. Partitions are declared with partition projection, so Athena needs no
 //! crawler and no `MSCK REPAIR TABLE`; the comment says what to do without it. The
 //! projection covers the days the lake holds ([`Days`]), as Athena advises: a range
@@ -14,9 +15,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::NaiveDate;
 
+use crate::lake::dimensions::{customers_schema, products_schema};
 use crate::lake::{LakeSpec, schema};
 
 /// A table name as Glue and Athena accept it: `NAME` or `DATABASE.NAME`, each of
@@ -51,6 +53,39 @@ impl FromStr for TableName {
                 database: None,
                 table: part(s)?,
             }),
+        }
+    }
+}
+
+impl TableName {
+    /// `table` in this name's database (`db.events` → `db.products`).
+    pub fn sibling(&self, table: &str) -> Self {
+        Self {
+            database: self.database.clone(),
+            table: table.to_owned(),
+        }
+    }
+}
+
+/// The names of the lake's three tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub events: TableName,
+    pub products: TableName,
+    pub customers: TableName,
+}
+
+impl TableNames {
+    /// `products` and `customers` default to those names in the events table's database.
+    pub fn new(
+        events: TableName,
+        products: Option<TableName>,
+        customers: Option<TableName>,
+    ) -> Self {
+        Self {
+            products: products.unwrap_or_else(|| events.sibling("products")),
+            customers: customers.unwrap_or_else(|| events.sibling("customers")),
+            events,
         }
     }
 }
@@ -98,26 +133,90 @@ pub enum DdlError {
     ControlCharacters(String),
 }
 
-/// The statement for the lake at `spec`, as table `table`, over `days`.
-pub fn create_table(spec: &LakeSpec, table: &TableName, days: Days) -> Result<String, DdlError> {
+/// The three statements for the lake at `spec`: `events` (partitioned, over `days`),
+/// then `products` and `customers`, separated by a blank line (Athena runs one
+/// statement per query).
+pub fn create_tables(spec: &LakeSpec, names: &TableNames, days: Days) -> Result<String, DdlError> {
+    let mut out = create_table(spec, &names.events, days)?;
+    for (name, folder, schema, what) in [
+        (
+            &names.products,
+            "products",
+            products_schema(),
+            "the catalog, one row per product",
+        ),
+        (
+            &names.customers,
+            "customers",
+            customers_schema(),
+            "the customers, one row per user_id",
+        ),
+    ] {
+        out.push('\n');
+        out.push_str(&dimension_table(spec, name, folder, &schema, what)?);
+    }
+    Ok(out)
+}
+
+/// The statement for a dimension table: not partitioned, written whole by the
+/// realistic model (`generate --sink lake:` or `csgen catalog`).
+fn dimension_table(
+    spec: &LakeSpec,
+    table: &TableName,
+    folder: &str,
+    schema: &Schema,
+    what: &str,
+) -> Result<String, DdlError> {
+    let described = checked(spec)?;
+    let location = location(spec, folder);
+    Ok(format!(
+        "-- csgen lake {described}: table {table}, Parquet, not partitioned: {what}.\n\
+         -- Written by the realistic model (csgen generate --sink lake:, csgen catalog); a lake\n\
+         -- of the classic model has no {folder}/ folder and this table is empty.\n\
+         CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{}\n)\n\
+         STORED AS PARQUET\n\
+         LOCATION {};\n",
+        columns(schema),
+        literal(&location)
+    ))
+}
+
+/// The lake's description, refused if it holds control characters.
+fn checked(spec: &LakeSpec) -> Result<String, DdlError> {
     let described = spec.to_string();
     if described.chars().any(char::is_control) {
         return Err(DdlError::ControlCharacters(described));
     }
-    let location = match spec {
-        LakeSpec::S3 { .. } => format!("{spec}/events/"),
+    Ok(described)
+}
+
+/// The URL of the lake's `folder/`.
+fn location(spec: &LakeSpec, folder: &str) -> String {
+    match spec {
+        LakeSpec::S3 { .. } => format!("{spec}/{folder}/"),
         LakeSpec::Local(p) => format!(
-            "file://{}/events/",
+            "file://{}/{folder}/",
             std::path::absolute(p)
                 .unwrap_or_else(|_| p.clone())
                 .display()
         ),
-    };
-    let columns: Vec<String> = schema()
+    }
+}
+
+/// The column list of a statement, one `` `name` type `` per line.
+fn columns(schema: &Schema) -> String {
+    let columns: Vec<String> = schema
         .fields()
         .iter()
         .map(|f| format!("  `{}` {}", f.name(), hive_type(f.data_type())))
         .collect();
+    columns.join(",\n")
+}
+
+/// The `events` statement for the lake at `spec`, as table `table`, over `days`.
+fn create_table(spec: &LakeSpec, table: &TableName, days: Days) -> Result<String, DdlError> {
+    let described = checked(spec)?;
+    let location = location(spec, "events");
     let mut out = String::new();
     out.push_str(&format!(
         "-- csgen lake {described}: table {table}, Parquet, partitioned by event time (UTC).\n"
@@ -140,7 +239,7 @@ pub fn create_table(spec: &LakeSpec, table: &TableName, days: Days) -> Result<St
     ));
     out.push_str(&format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{}\n)\n",
-        columns.join(",\n")
+        columns(&schema())
     ));
     out.push_str("PARTITIONED BY (`dt` string, `hour` string)\nSTORED AS PARQUET\n");
     out.push_str(&format!(
@@ -179,6 +278,7 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// The Hive/Athena type of a column of the lake's schemas.
 fn hive_type(t: &DataType) -> String {
     match t {
         DataType::Utf8 => "string".into(),
@@ -186,7 +286,15 @@ fn hive_type(t: &DataType) -> String {
         DataType::Int64 => "bigint".into(),
         DataType::Timestamp(TimeUnit::Millisecond, _) => "timestamp".into(),
         DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
-        other => unreachable!("the events schema has no {other} column"),
+        DataType::List(item) => format!("array<{}>", hive_type(item.data_type())),
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}:{}", f.name(), hive_type(f.data_type())))
+                .collect();
+            format!("struct<{}>", fields.join(","))
+        }
+        other => unreachable!("the lake's schemas have no {other} column"),
     }
 }
 
@@ -201,9 +309,45 @@ mod tests {
     #[test]
     fn s3_ddl() {
         let spec: LakeSpec = "s3://my-bucket/clicks".parse().unwrap();
-        let table = "csgen_events".parse().unwrap();
+        let names = TableNames::new("analytics.csgen_events".parse().unwrap(), None, None);
         let days = Days::spanning(day("2026-11-01"), day("2026-11-08"), day("2026-11-29"));
-        insta::assert_snapshot!(create_table(&spec, &table, days).unwrap());
+        insta::assert_snapshot!(create_tables(&spec, &names, days).unwrap());
+    }
+
+    #[test]
+    fn dimension_tables_are_named_in_the_events_database_unless_given() {
+        let events: TableName = "shop.clicks".parse().unwrap();
+        let names = TableNames::new(events.clone(), None, Some("dims.users".parse().unwrap()));
+        assert_eq!(names.products.to_string(), "`shop`.`products`");
+        assert_eq!(names.customers.to_string(), "`dims`.`users`");
+        let sql = create_tables(
+            &LakeSpec::Local("/l".into()),
+            &names,
+            Days::since(day("2026-11-01")),
+        )
+        .unwrap();
+        assert_eq!(sql.matches("CREATE EXTERNAL TABLE").count(), 3, "{sql}");
+        assert!(sql.contains("LOCATION 'file:///l/products/';"), "{sql}");
+        assert!(sql.contains("LOCATION 'file:///l/customers/';"), "{sql}");
+        let bare = TableNames::new("clicks".parse().unwrap(), None, None);
+        assert_eq!(bare.products.to_string(), "`products`");
+    }
+
+    #[test]
+    fn nested_columns_have_hive_types() {
+        use arrow_schema::Field;
+        let item = DataType::Struct(
+            vec![
+                Field::new("product_id", DataType::Int64, false),
+                Field::new("price", DataType::Decimal128(18, 3), false),
+            ]
+            .into(),
+        );
+        let list = DataType::List(std::sync::Arc::new(Field::new("item", item, true)));
+        assert_eq!(
+            hive_type(&list),
+            "array<struct<product_id:bigint,price:decimal(18,3)>>"
+        );
     }
 
     #[test]
@@ -231,12 +375,12 @@ mod tests {
     #[test]
     fn paths_are_escaped_literals() {
         let spec = LakeSpec::Local("/tmp/it's a \\ lake".into());
-        let sql = create_table(
-            &spec,
-            &"events".parse().unwrap(),
-            Days::since(day("2026-11-01")),
-        )
-        .unwrap();
+        let names = TableNames::new("events".parse().unwrap(), None, None);
+        let sql = create_tables(&spec, &names, Days::since(day("2026-11-01"))).unwrap();
+        assert!(
+            sql.contains(r"LOCATION 'file:///tmp/it\'s a \\ lake/customers/';"),
+            "{sql}"
+        );
         assert!(
             sql.contains(r"LOCATION 'file:///tmp/it\'s a \\ lake/events/'"),
             "{sql}"
@@ -246,12 +390,7 @@ mod tests {
             "{sql}"
         );
         let spec = LakeSpec::Local("/tmp/x\n) LOCATION 'elsewhere".into());
-        let e = create_table(
-            &spec,
-            &"events".parse().unwrap(),
-            Days::since(day("2026-11-01")),
-        )
-        .unwrap_err();
+        let e = create_tables(&spec, &names, Days::since(day("2026-11-01"))).unwrap_err();
         assert!(e.to_string().contains("control characters"), "{e}");
     }
 

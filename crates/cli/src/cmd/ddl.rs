@@ -1,9 +1,9 @@
-//! `csgen ddl`: the Glue/Athena table for a lake, its partition projection over the
-//! days the lake holds (or from `--since`).
+//! `csgen ddl`: the Glue/Athena tables of a lake (events, with its partition projection
+//! over the days the lake holds or from `--since`; products; customers).
 
 use anyhow::Context as _;
 use csgen_analytics::Lake;
-use csgen_pipeline::ddl::{Days, create_table};
+use csgen_pipeline::ddl::{Days, TableNames, create_tables};
 
 use super::runtime;
 use crate::args::DdlArgs;
@@ -15,7 +15,8 @@ pub fn run(a: DdlArgs) -> anyhow::Result<()> {
             .block_on(lake_days(&a.lake))
             .context("reading the lake's first day for the partition projection (--since DATE gives it without reading the lake)")?,
     };
-    print!("{}", create_table(&a.lake, &a.table, days)?);
+    let names = TableNames::new(a.table, a.products_table, a.customers_table);
+    print!("{}", create_tables(&a.lake, &names, days)?);
     Ok(())
 }
 

@@ -271,6 +271,12 @@ fn ddl_projects_the_days_the_lake_holds_and_refuses_unsafe_names() {
         stderr(&o)
     );
 
+    for flag in ["--products-table", "--customers-table"] {
+        let o = run(&["ddl", "--lake", lake_arg(), flag, "x'; DROP TABLE y; --"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag}: {}", stderr(&o));
+    }
+
     let empty = TempDir::new("ddl-empty-lake");
     let o = run(&["ddl", "--lake", empty.0.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));

@@ -224,15 +224,32 @@ fn ddl_names_the_table_and_the_partitions() {
             "s3://bucket/clicks",
             "--since",
             "2026-11-01",
+            "--table",
+            "shop.clicks",
+            "--products-table",
+            "dims.items",
         ])
         .output()
         .unwrap();
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
-        text.contains("CREATE EXTERNAL TABLE") && text.contains("s3://bucket/clicks/events"),
+        text.contains("CREATE EXTERNAL TABLE IF NOT EXISTS `shop`.`clicks` (")
+            && text.contains("s3://bucket/clicks/events"),
         "{text}"
     );
     assert!(text.contains("dt") && text.contains("hour"));
     assert!(text.contains("'2026-11-01,NOW+1DAYS'"), "{text}");
+    // The dimension tables: the products one as named, the customers one in --table's
+    // database, each over its own folder.
+    for (table, location) in [
+        ("`dims`.`items`", "s3://bucket/clicks/products/"),
+        ("`shop`.`customers`", "s3://bucket/clicks/customers/"),
+    ] {
+        assert!(
+            text.contains(&format!("CREATE EXTERNAL TABLE IF NOT EXISTS {table} (")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("LOCATION '{location}';")), "{text}");
+    }
 }
