@@ -130,7 +130,11 @@ impl Enricher {
             let digits = csgen_model::realistic::Currency::parse(crate::reason::clip(c))
                 .map_err(|e| Reason::bad("currency", e))?
                 .digits();
-            for (field, amount) in [("price", raw.price), ("revenue", raw.revenue)] {
+            let lines = raw.items.iter().flatten().map(|i| ("items", Some(i.price)));
+            for (field, amount) in [("price", raw.price), ("revenue", raw.revenue)]
+                .into_iter()
+                .chain(lines)
+            {
                 if let Some(m) = amount
                     && m.minor_units(u32::from(digits)).is_none()
                 {
@@ -154,6 +158,7 @@ impl Enricher {
             price: raw.price,
             revenue: raw.revenue,
             currency,
+            items: raw.items,
         };
         let device = agent.device.or_else(|| {
             raw.device

@@ -154,6 +154,8 @@ pub struct Details<'a> {
     pub revenue: Option<Money>,
     /// ISO 4217 code of `price` and `revenue`.
     pub currency: Option<Cow<'a, str>>,
+    /// `purchase`: the order lines (at most [`crate::raw::MAX_ITEMS`]).
+    pub items: Option<Vec<crate::raw::RawItem>>,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! against DuckDB on the same files.
 
 mod dimensions;
+mod items;
 mod old_lake;
 mod query;
 mod report;

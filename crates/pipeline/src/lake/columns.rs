@@ -15,6 +15,7 @@ use arrow_array::cast::AsArray as _;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 
+use super::items::ItemsBuilder;
 use crate::event::{Event, SessionId};
 
 static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -48,6 +49,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("price", MONEY, true),
         Field::new("revenue", MONEY, true),
         text("currency", true),
+        Field::new("items", super::items::items_type(), true),
     ]))
 });
 
@@ -135,6 +137,7 @@ struct Builders {
     price: Decimal128Builder,
     revenue: Decimal128Builder,
     currency: StringBuilder,
+    items: ItemsBuilder,
     rows: usize,
 }
 
@@ -173,6 +176,7 @@ impl Default for Builders {
             price: money(FIRST_ROWS),
             revenue: money(FIRST_ROWS),
             currency: text(),
+            items: ItemsBuilder::with_capacity(FIRST_ROWS),
             rows: 0,
         }
     }
@@ -210,6 +214,7 @@ impl Builders {
             price: money(CHUNK_ROWS),
             revenue: money(CHUNK_ROWS),
             currency: text(21),
+            items: ItemsBuilder::with_capacity(CHUNK_ROWS),
             rows: 0,
         }
     }
@@ -250,6 +255,7 @@ impl Builders {
         self.revenue
             .append_option(d.revenue.map(|m| i128::from(m.0)));
         self.currency.append_option(d.currency.as_deref());
+        self.items.append(d.items.as_deref());
         self.rows += 1;
     }
 
@@ -279,6 +285,7 @@ impl Builders {
             Arc::new(self.price.finish()),
             Arc::new(self.revenue.finish()),
             Arc::new(self.currency.finish()),
+            self.items.finish(),
         ]
     }
 }

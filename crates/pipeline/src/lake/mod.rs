@@ -19,6 +19,7 @@ mod columns;
 pub mod dimensions;
 mod error;
 mod flush;
+mod items;
 mod lock;
 mod partition;
 mod rerun;

@@ -132,7 +132,8 @@ enum Field {
     OrderId,
     Currency,
     Quantity,
-    /// `price` and `revenue`: amounts, left to the serde path (it reads decimals).
+    /// `price` and `revenue`: amounts, left to the serde path (it reads decimals);
+    /// and `items`, whatever its value (its type errors are the serde path's).
     Money,
 }
 
@@ -154,7 +155,7 @@ fn field(key: &str) -> Option<Field> {
         "order_id" => Field::OrderId,
         "currency" => Field::Currency,
         "quantity" => Field::Quantity,
-        "price" | "revenue" => Field::Money,
+        "price" | "revenue" | "items" => Field::Money,
         _ => return None,
     })
 }

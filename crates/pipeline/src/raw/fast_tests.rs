@@ -94,6 +94,7 @@ fn key() -> impl Strategy<Value = &'static str> {
         Just("\"order_id\""),
         Just("\"quantity\""),
         Just("\"price\""),
+        Just("\"items\""),
         Just("\"currency\""),
         Just("\"u\\u0072l\""),
         Just("\"\""),

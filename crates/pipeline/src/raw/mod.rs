@@ -18,6 +18,7 @@ use crate::money::Money;
 use crate::reason::Reason;
 
 pub(crate) mod fast;
+mod items;
 
 /// A raw record's fields, borrowed from its bytes where no JSON escape intervenes.
 #[derive(Debug, Default, Deserialize, PartialEq)]
@@ -64,7 +65,12 @@ pub struct RawClick<'a> {
     /// ISO 4217 code of `price` and `revenue`.
     #[serde(borrow, default)]
     pub currency: Option<Cow<'a, str>>,
+    /// A purchase's order lines; more than [`MAX_ITEMS`] make the record an error.
+    #[serde(default, deserialize_with = "items::bounded")]
+    pub items: Option<Vec<RawItem>>,
 }
+
+pub use items::{MAX_ITEMS, RawItem};
 
 /// A record's `ts`: RFC 3339 text or Unix milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +225,12 @@ mod tests {
             (Some("news"), Some("email"), Some("fall"))
         );
         assert_eq!(r.order_id.as_deref(), Some("o-1"));
+        let line = RawItem {
+            product_id: 3,
+            quantity: 1,
+            price: Money(1_500),
+        };
+        assert_eq!(r.items, Some(vec![line]));
         assert_eq!(r.revenue, Some(Money(29_980)));
         assert_eq!(r.currency.as_deref(), Some("EUR"));
         let r = parse(br#"{"url":"/","quantity":2,"price":1980,"currency":"JPY"}"#).unwrap();
