@@ -64,11 +64,7 @@ pub fn render(
             let mut out = Vec::new();
             let mut w = WriterBuilder::new().with_header(true).build(&mut out);
             for b in batches {
-                if terminal {
-                    w.write(&escaped_strings(b)?)?;
-                } else {
-                    w.write(b)?;
-                }
+                w.write(&csv_ready(b, terminal)?)?;
             }
             drop(w);
             Ok(String::from_utf8_lossy(&out).into_owned())
@@ -119,15 +115,27 @@ fn table(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Table, ArrowErro
     Ok(table)
 }
 
-/// `batch` with its string columns escaped for a terminal (as plain `Utf8`).
-fn escaped_strings(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+/// `batch` as the CSV writer takes it: nested columns (the `items` of a purchase) as
+/// their display text, which is all a CSV cell can hold; with `terminal`, every string
+/// column escaped for a terminal too (as plain `Utf8`).
+fn csv_ready(batch: &RecordBatch, terminal: bool) -> Result<RecordBatch, ArrowError> {
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         let strings: Option<Vec<Option<String>>> = match column.data_type() {
-            DataType::Utf8 => Some(escape_all(column.as_string::<i32>().iter())),
-            DataType::LargeUtf8 => Some(escape_all(column.as_string::<i64>().iter())),
-            DataType::Utf8View => Some(escape_all(column.as_string_view().iter())),
+            DataType::Utf8 if terminal => Some(escape_all(column.as_string::<i32>().iter())),
+            DataType::LargeUtf8 if terminal => Some(escape_all(column.as_string::<i64>().iter())),
+            DataType::Utf8View if terminal => Some(escape_all(column.as_string_view().iter())),
+            t if t.is_nested() => {
+                let f = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())?;
+                let text: Vec<Option<String>> = (0..column.len())
+                    .map(|i| column.is_valid(i).then(|| f.value(i).to_string()))
+                    .collect();
+                Some(match terminal {
+                    true => escape_all(text.iter().map(Option::as_deref)),
+                    false => text,
+                })
+            }
             _ => None,
         };
         match strings {
@@ -167,6 +175,23 @@ mod tests {
         ]));
         let n: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
         RecordBatch::try_from_iter([("url", url), ("n", n)]).unwrap()
+    }
+
+    /// Regression: a list column (the lake's `items`) made `--format csv` fail, since
+    /// Arrow's CSV writer takes no nested types.
+    #[test]
+    fn csv_holds_a_list_column_as_its_display_text() {
+        use datafusion::arrow::array::ListArray;
+        use datafusion::arrow::datatypes::Int32Type;
+        let items: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(3), Some(4)]),
+            None,
+        ]));
+        let b = RecordBatch::try_from_iter([("items", items)]).unwrap();
+        for terminal in [false, true] {
+            let csv = render(&b.schema(), std::slice::from_ref(&b), Format::Csv, terminal).unwrap();
+            assert_eq!(csv, "items\n\"[3, 4]\"\n\"\"\n", "terminal {terminal}");
+        }
     }
 
     fn has_raw_controls(text: &str) -> bool {
