@@ -1,6 +1,7 @@
 //! A lake opened for SQL: the Parquet files under `{root}/events/dt=…/hour=…/` as the
 //! DataFusion table `events`, with the partition columns `dt` (DATE) and `hour` (INT)
-//! read from the path, as DuckDB's `hive_partitioning` types them.
+//! read from the path, as DuckDB's `hive_partitioning` types them; and the catalog
+//! under `{root}/products/` as the table `products` (empty in a lake without one).
 //!
 //! A filter on `dt`/`hour` prunes the listing: `WHERE dt = DATE '2026-11-01' AND
 //! hour = 7` reads that hour's files only (see [`table`] for why `hour` needs help).
@@ -36,6 +37,9 @@ pub use table::EventsTable;
 /// The table every query and report reads.
 pub const TABLE: &str = "events";
 
+/// The catalog's table (`products/`, written by the realistic model).
+pub const PRODUCTS: &str = "products";
+
 /// One committed event file of the lake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventFile {
@@ -55,6 +59,7 @@ pub struct Lake {
     config: SessionConfig,
     runtime: Arc<RuntimeEnv>,
     table: Arc<dyn TableProvider>,
+    products: Arc<dyn TableProvider>,
     store: Arc<dyn ObjectStore>,
     events_prefix: ObjectPath,
     root: String,
@@ -120,28 +125,25 @@ impl Lake {
             path: root.clone(),
             message,
         };
-        let (url, store, events_prefix): (String, Arc<dyn ObjectStore>, ObjectPath) = match store {
+        // The lake root's URL (no trailing slash): its tables are folders below it.
+        let (base, store, events_prefix): (String, Arc<dyn ObjectStore>, ObjectPath) = match store {
             Store::Local(dir) => {
                 let abs = std::path::absolute(dir).map_err(|e| open_err(e.to_string()))?;
                 let events = abs.join("events");
                 let prefix =
                     ObjectPath::from_absolute_path(&events).map_err(|e| open_err(e.to_string()))?;
-                let url = format!("{}/", url_of(&events).map_err(open_err)?);
                 (
-                    url,
+                    url_of(&abs).map_err(open_err)?,
                     Arc::new(object_store::local::LocalFileSystem::new()),
                     prefix,
                 )
             }
             Store::Object { store, prefix, url } => {
                 let events = prefix.join("events");
-                (
-                    format!("{}/events/", url.trim_end_matches('/')),
-                    store,
-                    events,
-                )
+                (url.trim_end_matches('/').to_owned(), store, events)
             }
         };
+        let url = format!("{base}/events/");
         let table_url = ListingTableUrl::parse(&url).map_err(|e| open_err(e.to_string()))?;
         // No cache of file listings: DataFusion's default keeps a listing forever, and
         // a lake grows while it is read (the dashboard refreshes its reports).
@@ -163,12 +165,23 @@ impl Lake {
             .with_schema(file_schema());
         let listing = ListingTable::try_new(listing).map_err(|e| open_err(e.to_string()))?;
         let table: Arc<dyn TableProvider> = Arc::new(EventsTable::new(listing));
+        let products_url = ListingTableUrl::parse(format!("{base}/products/"))
+            .map_err(|e| open_err(e.to_string()))?;
+        let products = ListingTableConfig::new(products_url)
+            .with_listing_options(
+                ListingOptions::new(Arc::new(ParquetFormat::default()))
+                    .with_file_extension(".parquet"),
+            )
+            .with_schema(viewed(csgen_pipeline::lake::dimensions::products_schema()));
+        let products: Arc<dyn TableProvider> =
+            Arc::new(ListingTable::try_new(products).map_err(|e| open_err(e.to_string()))?);
 
         let mut lake = Self {
             ctx: SessionContext::new(),
             config,
             runtime,
             table,
+            products,
             store,
             events_prefix,
             root,
@@ -200,6 +213,8 @@ impl Lake {
             }
         };
         ctx.register_table(TABLE, table).map_err(sql_err)?;
+        ctx.register_table(PRODUCTS, self.products.clone())
+            .map_err(sql_err)?;
         Ok(ctx)
     }
 
@@ -278,7 +293,11 @@ impl Lake {
 /// The files' schema (the pipeline writer's), with strings read as Arrow's view
 /// types, which DataFusion's string kernels are fastest on.
 fn file_schema() -> SchemaRef {
-    let writer = csgen_pipeline::lake::schema();
+    viewed(csgen_pipeline::lake::schema())
+}
+
+/// `writer` with its strings read as view types.
+fn viewed(writer: SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = writer
         .fields()
         .iter()

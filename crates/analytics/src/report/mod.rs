@@ -1,5 +1,6 @@
 //! The standard reports over the lake: traffic per hour, active users per day, clicks
-//! per product group, top products, sessions and the purchase funnel.
+//! per product group, top products, sessions, the purchase funnel, revenue per day, by
+//! channel, per product group and per product.
 //!
 //! Each report is one SQL query ([`sql`]), listed in [`REPORTS`]; [`reports`] runs
 //! them all over a time range and returns typed rows ([`Reports`]), which the CLI
@@ -18,7 +19,8 @@ use crate::lake::Lake;
 use crate::range::TimeRange;
 use csgen_pipeline::EventType;
 pub use rows::{
-    ChannelRow, DayRow, FunnelStep, GroupRow, HourRow, ProductRow, RevenueRow, SessionRow,
+    ChannelRow, DayRow, FunnelStep, GroupRevenueRow, GroupRow, HourRow, ProductRevenueRow,
+    ProductRow, RevenueRow, SessionRow,
 };
 
 /// One standard report: its key (the field of [`Reports`]), title and SQL.
@@ -30,7 +32,7 @@ pub struct Report {
 }
 
 /// Every standard report, in the order they are printed.
-pub const REPORTS: [Report; 8] = [
+pub const REPORTS: [Report; 10] = [
     Report {
         name: "hourly",
         title: "Events per hour and type, and hourly active users",
@@ -71,6 +73,16 @@ pub const REPORTS: [Report; 8] = [
         title: "Conversion and revenue by channel (campaign source, else referrer)",
         sql: sql::CHANNELS,
     },
+    Report {
+        name: "group_revenue",
+        title: "Revenue per product group (order lines)",
+        sql: sql::GROUP_REVENUE,
+    },
+    Report {
+        name: "top_revenue_products",
+        title: "Top products by revenue",
+        sql: sql::TOP_REVENUE_PRODUCTS,
+    },
 ];
 
 /// The standard reports over one time range, one field per report.
@@ -90,6 +102,8 @@ pub struct Reports {
     pub funnel: Vec<FunnelStep>,
     pub revenue: Vec<RevenueRow>,
     pub channels: Vec<ChannelRow>,
+    pub group_revenue: Vec<GroupRevenueRow>,
+    pub top_revenue_products: Vec<ProductRevenueRow>,
 }
 
 impl Reports {
@@ -106,6 +120,8 @@ impl Reports {
             funnel: Vec::new(),
             revenue: Vec::new(),
             channels: Vec::new(),
+            group_revenue: Vec::new(),
+            top_revenue_products: Vec::new(),
         }
     }
 }
@@ -148,6 +164,8 @@ pub async fn reports_timed(
         funnel,
         revenue,
         channels,
+        group_revenue,
+        top_revenue_products,
     ] = &REPORTS;
     let reports = Reports {
         range: range.unwrap_or_default(),
@@ -160,6 +178,8 @@ pub async fn reports_timed(
         funnel: typed(funnel, &run(funnel).await?)?,
         revenue: typed(revenue, &run(revenue).await?)?,
         channels: typed(channels, &run(channels).await?)?,
+        group_revenue: typed(group_revenue, &run(group_revenue).await?)?,
+        top_revenue_products: typed(top_revenue_products, &run(top_revenue_products).await?)?,
     };
     Ok((reports, timings))
 }

@@ -94,6 +94,37 @@ pub struct ProductRow {
     pub added_to_cart: u64,
 }
 
+/// One product group and currency: revenue from the order lines (`items`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRevenueRow {
+    /// From the catalog; `None` for lines whose product is not in it.
+    #[serde(default)]
+    pub group_id: Option<i32>,
+    #[serde(default)]
+    pub group_name: Option<String>,
+    pub currency: String,
+    /// Orders holding at least one line of the group.
+    pub orders: u64,
+    pub units: u64,
+    /// In currency units, summed exactly and shown as a double.
+    pub revenue: f64,
+}
+
+/// One of the products with the most revenue, named from the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductRevenueRow {
+    pub product_id: i64,
+    /// `None` when the product is not in the catalog (`products/`).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub group_name: Option<String>,
+    pub currency: String,
+    pub orders: u64,
+    pub units: u64,
+    pub revenue: f64,
+}
+
 /// Sessions that started on one day, or (`dt` = `None`) in the whole range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRow {

@@ -175,3 +175,55 @@ SELECT channel,
 FROM per_session
 GROUP BY channel
 ORDER BY revenue DESC, channel";
+
+/// A purchase's order lines, one row each (`items` unnested): the order, its currency,
+/// and the line's product, units and unit price. The lines of orders in lakes written
+/// before the `items` column are not there (their `items` is null).
+macro_rules! lines {
+    () => {
+        "\
+lines AS (
+    SELECT event_id, l.cur AS currency, l.it.product_id AS product_id,
+           l.it.quantity AS quantity, l.it.price AS price
+    FROM (SELECT event_id, coalesce(currency, '') AS cur, unnest(items) AS it
+          FROM events WHERE event_type = 'purchase') AS l
+)"
+    };
+}
+
+/// Revenue per product group and currency from the order lines, the group from the
+/// catalog (`products`): orders that hold the group, units, revenue (exact decimal
+/// sums, shown as doubles). Lines whose product is not in the catalog count under a
+/// null group.
+pub const GROUP_REVENUE: &str = concat!(
+    "WITH ",
+    lines!(),
+    "
+SELECT p.group_id, p.group_name, lines.currency,
+       count(DISTINCT lines.event_id) AS orders,
+       sum(lines.quantity) AS units,
+       CAST(sum(lines.quantity * lines.price) AS DOUBLE) AS revenue
+FROM lines LEFT JOIN products p ON p.product_id = lines.product_id
+GROUP BY p.group_id, p.group_name, lines.currency
+ORDER BY revenue DESC, p.group_id"
+);
+
+/// The ten products with the most revenue (ties by product id), named from the
+/// catalog: units sold, orders that held them, revenue.
+pub const TOP_REVENUE_PRODUCTS: &str = concat!(
+    "WITH ",
+    lines!(),
+    ", per_product AS (
+    SELECT product_id, currency,
+           count(DISTINCT event_id) AS orders,
+           sum(quantity) AS units,
+           sum(quantity * price) AS amount
+    FROM lines
+    GROUP BY product_id, currency
+)
+SELECT pp.product_id, p.name, p.group_name, pp.currency, pp.orders, pp.units,
+       CAST(pp.amount AS DOUBLE) AS revenue
+FROM per_product pp LEFT JOIN products p ON p.product_id = pp.product_id
+ORDER BY pp.amount DESC, pp.product_id
+LIMIT 10"
+);

@@ -18,6 +18,8 @@ pub fn render(r: &Reports) -> String {
         funnel(r),
         revenue(r),
         channels(r),
+        group_revenue(r),
+        top_revenue_products(r),
     ];
     let mut out = String::new();
     for (report, table) in REPORTS.iter().zip(tables) {
@@ -75,6 +77,39 @@ fn channels(r: &Reports) -> Table {
     });
     let header = ["channel", "sessions", "converted", "conversion", "revenue"];
     table(&header, 1, rows.collect())
+}
+
+fn group_revenue(r: &Reports) -> Table {
+    let rows = r.group_revenue.iter().map(|g| {
+        vec![
+            g.group_id.map(|id| id.to_string()).unwrap_or_default(),
+            name(&g.group_name),
+            g.currency.clone(),
+            g.orders.to_string(),
+            g.units.to_string(),
+            money(g.revenue),
+        ]
+    });
+    let header = ["group", "name", "currency", "orders", "units", "revenue"];
+    table(&header, 3, rows.collect())
+}
+
+fn top_revenue_products(r: &Reports) -> Table {
+    let rows = r.top_revenue_products.iter().map(|p| {
+        vec![
+            p.product_id.to_string(),
+            name(&p.name),
+            name(&p.group_name),
+            p.currency.clone(),
+            p.orders.to_string(),
+            p.units.to_string(),
+            money(p.revenue),
+        ]
+    });
+    let header = [
+        "product", "name", "group", "currency", "orders", "units", "revenue",
+    ];
+    table(&header, 4, rows.collect())
 }
 
 fn pct(x: f64) -> String {

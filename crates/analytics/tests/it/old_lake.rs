@@ -79,7 +79,8 @@ fn a_lake_with_files_from_before_the_new_columns_answers_query_and_report() {
             |day: &str, col: &str| format!("SELECT count({col}) FROM events WHERE dt = '{day}'");
         assert_eq!(int(&mixed, &with("2026-11-02", "country")).await, 0);
         assert_eq!(int(&mixed, &with("2026-11-02", "revenue")).await, 0);
-        for col in ["country", "revenue", "os"] {
+        assert_eq!(int(&mixed, &with("2026-11-02", "items")).await, 0);
+        for col in ["country", "revenue", "os", "items"] {
             let n = int(&new, &with("2026-11-03", col)).await;
             assert!(n > 0, "{col}");
             assert_eq!(int(&mixed, &with("2026-11-03", col)).await, n, "{col}");

@@ -109,6 +109,18 @@ fn reports_agree_with_each_other_and_with_plain_counts() {
     assert!(r.channels.len() >= 3, "{:?}", r.channels);
     assert!(r.channels.iter().any(|c| c.channel == "direct"));
     assert!(r.channels.windows(2).all(|w| w[0].revenue >= w[1].revenue));
+    // Order lines: per group they add up to the orders' revenue; the top products are
+    // all in the catalog (named), sorted by revenue.
+    let line_revenue: f64 = r.group_revenue.iter().map(|g| g.revenue).sum();
+    assert!(
+        (line_revenue - revenue).abs() < 1e-6,
+        "{line_revenue} {revenue}"
+    );
+    assert!(r.group_revenue.iter().all(|g| g.group_name.is_some()));
+    assert_eq!(r.top_revenue_products.len(), 10);
+    let top = &r.top_revenue_products;
+    assert!(top.iter().all(|p| p.name.is_some() && p.units >= p.orders));
+    assert!(top.windows(2).all(|w| w[0].revenue >= w[1].revenue));
     // The JSON the dashboard reads: one key per report, plus the range.
     let json = serde_json::to_value(&r).unwrap();
     let keys: Vec<&str> = json
