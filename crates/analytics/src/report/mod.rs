@@ -1,6 +1,7 @@
 //! The standard reports over the lake: traffic per hour, active users per day, clicks
 //! per product group, top products, sessions, the purchase funnel, revenue per day, by
-//! channel, per product group and per product.
+//! channel, per product group and per product; conversion by device and by country;
+//! weekly cohort retention.
 //!
 //! Each report is one SQL query ([`sql`]), listed in [`REPORTS`]; [`reports`] runs
 //! them all over a time range and returns typed rows ([`Reports`]), which the CLI
@@ -19,8 +20,8 @@ use crate::lake::Lake;
 use crate::range::TimeRange;
 use csgen_pipeline::EventType;
 pub use rows::{
-    ChannelRow, DayRow, FunnelStep, GroupRevenueRow, GroupRow, HourRow, ProductRevenueRow,
-    ProductRow, RevenueRow, SessionRow,
+    ChannelRow, CohortRow, DayRow, FunnelStep, GroupRevenueRow, GroupRow, HourRow,
+    ProductRevenueRow, ProductRow, RevenueRow, SegmentRow, SessionRow,
 };
 
 /// One standard report: its key (the field of [`Reports`]), title and SQL.
@@ -32,7 +33,7 @@ pub struct Report {
 }
 
 /// Every standard report, in the order they are printed.
-pub const REPORTS: [Report; 10] = [
+pub const REPORTS: [Report; 13] = [
     Report {
         name: "hourly",
         title: "Events per hour and type, and hourly active users",
@@ -83,6 +84,21 @@ pub const REPORTS: [Report; 10] = [
         title: "Top products by revenue",
         sql: sql::TOP_REVENUE_PRODUCTS,
     },
+    Report {
+        name: "devices",
+        title: "Conversion and revenue by device",
+        sql: sql::DEVICES,
+    },
+    Report {
+        name: "countries",
+        title: "Conversion and revenue by country",
+        sql: sql::COUNTRIES,
+    },
+    Report {
+        name: "cohorts",
+        title: "Weekly cohort retention (users by the week they were first seen)",
+        sql: sql::COHORTS,
+    },
 ];
 
 /// The standard reports over one time range, one field per report.
@@ -104,6 +120,9 @@ pub struct Reports {
     pub channels: Vec<ChannelRow>,
     pub group_revenue: Vec<GroupRevenueRow>,
     pub top_revenue_products: Vec<ProductRevenueRow>,
+    pub devices: Vec<SegmentRow>,
+    pub countries: Vec<SegmentRow>,
+    pub cohorts: Vec<CohortRow>,
 }
 
 impl Reports {
@@ -122,6 +141,9 @@ impl Reports {
             channels: Vec::new(),
             group_revenue: Vec::new(),
             top_revenue_products: Vec::new(),
+            devices: Vec::new(),
+            countries: Vec::new(),
+            cohorts: Vec::new(),
         }
     }
 }
@@ -166,6 +188,9 @@ pub async fn reports_timed(
         channels,
         group_revenue,
         top_revenue_products,
+        devices,
+        countries,
+        cohorts,
     ] = &REPORTS;
     let reports = Reports {
         range: range.unwrap_or_default(),
@@ -180,6 +205,9 @@ pub async fn reports_timed(
         channels: typed(channels, &run(channels).await?)?,
         group_revenue: typed(group_revenue, &run(group_revenue).await?)?,
         top_revenue_products: typed(top_revenue_products, &run(top_revenue_products).await?)?,
+        devices: typed(devices, &run(devices).await?)?,
+        countries: typed(countries, &run(countries).await?)?,
+        cohorts: typed(cohorts, &run(cohorts).await?)?,
     };
     Ok((reports, timings))
 }

@@ -125,6 +125,33 @@ pub struct ProductRevenueRow {
     pub revenue: f64,
 }
 
+/// Sessions with one value of a session attribute (device class, country).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// The value; `unknown` for sessions whose events carry none.
+    pub segment: String,
+    pub sessions: u64,
+    /// Sessions with a purchase.
+    pub converted: u64,
+    /// converted / sessions, 0–1.
+    pub conversion: f64,
+    pub orders: u64,
+    pub revenue: f64,
+}
+
+/// One cohort (users first seen in a week) in one later week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortRow {
+    /// The Monday (UTC) of the cohort's first week, `YYYY-MM-DD`.
+    pub cohort_week: String,
+    pub cohort_users: u64,
+    /// 0 for the cohort's own week.
+    pub weeks_later: u32,
+    pub active_users: u64,
+    /// active_users / cohort_users, 0–1.
+    pub retention: f64,
+}
+
 /// Sessions that started on one day, or (`dt` = `None`) in the whole range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRow {

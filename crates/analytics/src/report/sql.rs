@@ -227,3 +227,63 @@ FROM per_product pp LEFT JOIN products p ON p.product_id = pp.product_id
 ORDER BY pp.amount DESC, pp.product_id
 LIMIT 10"
 );
+
+/// Sessions, conversion (sessions with a purchase ÷ sessions), orders and revenue per
+/// value of one session attribute (`$column`: the session's value, `unknown` when its
+/// events carry none), as the column `segment`. Revenue is summed exactly per session
+/// and per segment, then shown as a double.
+macro_rules! by_session {
+    ($column:literal) => {
+        concat!(
+            "\
+WITH per_session AS (
+    SELECT session_id,
+           coalesce(max(",
+            $column,
+            "), 'unknown') AS segment,
+           max(CASE WHEN event_type = 'purchase' THEN 1 ELSE 0 END) AS converted,
+           count(*) FILTER (WHERE event_type = 'purchase') AS orders,
+           coalesce(sum(revenue), 0) AS amount
+    FROM events
+    GROUP BY session_id
+)
+SELECT segment,
+       count(*) AS sessions,
+       sum(converted) AS converted,
+       CAST(sum(converted) AS DOUBLE) / count(*) AS conversion,
+       sum(orders) AS orders,
+       CAST(sum(amount) AS DOUBLE) AS revenue
+FROM per_session
+GROUP BY segment
+ORDER BY sessions DESC, segment"
+        )
+    };
+}
+
+/// [`by_session`] by device class (`desktop`, `mobile`, `tablet`, …).
+pub const DEVICES: &str = by_session!("device");
+
+/// [`by_session`] by country (ISO 3166 alpha-2).
+pub const COUNTRIES: &str = by_session!("country");
+
+/// Weekly cohort retention: users by the week (Monday, UTC) of their first event in
+/// the range; for each later week, how many of them were active and their share of
+/// the cohort (week 0 is 1 by definition).
+pub const COHORTS: &str = "\
+WITH activity AS (
+    SELECT DISTINCT user_id, date_trunc('week', event_time) AS week FROM events
+), firsts AS (
+    SELECT user_id, min(week) AS cohort FROM activity GROUP BY user_id
+), sizes AS (
+    SELECT cohort, count(*) AS users FROM firsts GROUP BY cohort
+)
+SELECT CAST(f.cohort AS DATE) AS cohort_week,
+       s.users AS cohort_users,
+       CAST((extract(epoch FROM a.week) - extract(epoch FROM f.cohort)) / 604800 AS BIGINT) AS weeks_later,
+       count(*) AS active_users,
+       CAST(count(*) AS DOUBLE) / s.users AS retention
+FROM activity a
+JOIN firsts f ON f.user_id = a.user_id
+JOIN sizes s ON s.cohort = f.cohort
+GROUP BY f.cohort, s.users, a.week
+ORDER BY cohort_week, weeks_later";

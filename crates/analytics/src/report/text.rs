@@ -20,6 +20,9 @@ pub fn render(r: &Reports) -> String {
         channels(r),
         group_revenue(r),
         top_revenue_products(r),
+        segments("device", &r.devices),
+        segments("country", &r.countries),
+        cohorts(r),
     ];
     let mut out = String::new();
     for (report, table) in REPORTS.iter().zip(tables) {
@@ -110,6 +113,42 @@ fn top_revenue_products(r: &Reports) -> Table {
         "product", "name", "group", "currency", "orders", "units", "revenue",
     ];
     table(&header, 4, rows.collect())
+}
+
+fn segments(what: &str, rows: &[super::SegmentRow]) -> Table {
+    let rows = rows.iter().map(|s| {
+        vec![
+            s.segment.clone(),
+            s.sessions.to_string(),
+            s.converted.to_string(),
+            pct(s.conversion),
+            s.orders.to_string(),
+            money(s.revenue),
+        ]
+    });
+    let header = [
+        what,
+        "sessions",
+        "converted",
+        "conversion",
+        "orders",
+        "revenue",
+    ];
+    table(&header, 1, rows.collect())
+}
+
+fn cohorts(r: &Reports) -> Table {
+    let rows = r.cohorts.iter().map(|c| {
+        vec![
+            c.cohort_week.clone(),
+            c.cohort_users.to_string(),
+            c.weeks_later.to_string(),
+            c.active_users.to_string(),
+            pct(c.retention),
+        ]
+    });
+    let header = ["cohort week", "users", "weeks later", "active", "retention"];
+    table(&header, 1, rows.collect())
 }
 
 fn pct(x: f64) -> String {

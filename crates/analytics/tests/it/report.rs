@@ -10,7 +10,7 @@ use csgen_analytics::{Lake, Reports, TimeRange};
 use csgen_testkit::repo_root;
 use serde_json::Value;
 
-use crate::support::{lake, python};
+use crate::support::{lake, python, weeks_lake};
 
 fn reports(range: Option<TimeRange>) -> Reports {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -121,6 +121,18 @@ fn reports_agree_with_each_other_and_with_plain_counts() {
     let top = &r.top_revenue_products;
     assert!(top.iter().all(|p| p.name.is_some() && p.units >= p.orders));
     assert!(top.windows(2).all(|w| w[0].revenue >= w[1].revenue));
+    // Devices and countries each split every session, order and unit of revenue.
+    for (what, rows) in [("devices", &r.devices), ("countries", &r.countries)] {
+        let sessions: u64 = rows.iter().map(|s| s.sessions).sum();
+        let orders: u64 = rows.iter().map(|s| s.orders).sum();
+        let money: f64 = rows.iter().map(|s| s.revenue).sum();
+        assert_eq!(sessions, total.sessions, "{what}");
+        assert_eq!(orders, purchases, "{what}");
+        assert!((money - revenue).abs() < 1e-6, "{what}: {money} {revenue}");
+    }
+    let first_week: Vec<_> = r.cohorts.iter().filter(|c| c.weeks_later == 0).collect();
+    assert!(!first_week.is_empty());
+    assert!(first_week.iter().all(|c| c.retention == 1.0));
     // The JSON the dashboard reads: one key per report, plus the range.
     let json = serde_json::to_value(&r).unwrap();
     let keys: Vec<&str> = json
@@ -150,9 +162,14 @@ fn a_range_reads_only_its_partitions() {
 
 /// Every report, on DuckDB, over the same files and range.
 fn duckdb(range: Option<&TimeRange>) -> Option<Value> {
+    duckdb_on(lake(), range)
+}
+
+/// Every report, on DuckDB, over the lake at `root`.
+fn duckdb_on(root: &std::path::Path, range: Option<&TimeRange>) -> Option<Value> {
     let py = python()?;
     let request = serde_json::json!({
-        "lake": lake(),
+        "lake": root,
         "range_predicate": range.and_then(TimeRange::sql_predicate),
         "reports": REPORTS,
     });
@@ -233,4 +250,44 @@ fn every_report_matches_duckdb() {
 #[test]
 fn every_report_over_a_range_matches_duckdb() {
     check_against_duckdb(Some(morning()));
+}
+
+#[test]
+fn cohort_retention_over_three_weeks_matches_duckdb() {
+    let r = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let lake = Lake::open(weeks_lake().to_str().unwrap()).await.unwrap();
+        report::reports(&lake, None).await.unwrap()
+    });
+    let weeks: Vec<u32> = r.cohorts.iter().map(|c| c.weeks_later).collect();
+    assert!(
+        weeks.contains(&2),
+        "a cohort seen two weeks later: {weeks:?}"
+    );
+    let cohorts: Vec<&str> = r.cohorts.iter().map(|c| c.cohort_week.as_str()).collect();
+    assert_eq!(cohorts[0], "2026-11-02", "the first Monday");
+    for c in &r.cohorts {
+        assert!(c.active_users <= c.cohort_users, "{c:?}");
+        assert!((c.retention - c.active_users as f64 / c.cohort_users as f64).abs() < 1e-12);
+        if c.weeks_later > 0 {
+            assert!(c.retention > 0.0 && c.retention < 1.0, "{c:?}");
+        }
+    }
+    let users: u64 = r
+        .cohorts
+        .iter()
+        .filter(|c| c.weeks_later == 0)
+        .map(|c| c.cohort_users)
+        .sum();
+    let daily_new: u64 = r.daily.iter().map(|d| d.new_users).sum();
+    assert_eq!(users, daily_new, "every user is in one cohort");
+    let Some(duck) = duckdb_on(weeks_lake(), None) else {
+        return;
+    };
+    let ours = serde_json::to_value(&r).unwrap();
+    assert!(
+        same(&ours["cohorts"], &duck["cohorts"]),
+        "csgen: {}\nDuckDB: {}",
+        ours["cohorts"],
+        duck["cohorts"]
+    );
 }

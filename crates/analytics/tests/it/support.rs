@@ -32,35 +32,51 @@ pub fn config() -> RealisticConfig {
 /// The test lake (built on first use; shared by every test of this binary).
 pub fn lake() -> &'static Path {
     static LAKE: OnceLock<PathBuf> = OnceLock::new();
+    LAKE.get_or_init(|| build("", config(), HOURS))
+}
+
+/// Fifteen days (three Monday weeks) of a small store (300 customers, 60 sessions a
+/// day): enough weeks for cohort retention to have later weeks.
+pub fn weeks_lake() -> &'static Path {
+    static LAKE: OnceLock<PathBuf> = OnceLock::new();
     LAKE.get_or_init(|| {
-        let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        remove_stale_lakes(scratch);
-        let dir = scratch.join(format!("{PREFIX}{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let raw = dir.join("raw.jsonl");
-        write_raw(&raw);
-        let root = dir.join("lake");
-        // On a thread of its own: callers may be inside a runtime already.
-        let lake = root.clone();
-        std::thread::spawn(move || build_lake(&raw, &lake))
-            .join()
-            .unwrap();
-        root
+        let text = std::fs::read_to_string(repo_root().join("examples/store.toml")).unwrap();
+        let text = text
+            .replace("sessions_per_day = 20000", "sessions_per_day = 60")
+            .replace("count = 10000", "count = 300");
+        let config = RealisticConfig::from_toml(&text).expect("a valid config");
+        build("-weeks", config, 15 * 24)
     })
 }
 
-fn build_lake(raw: &Path, root: &Path) {
+/// Writes `hours` of `config`'s stream from [`FROM_MS`] into a lake of its own.
+fn build(tag: &str, config: RealisticConfig, hours: i64) -> PathBuf {
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    remove_stale_lakes(scratch);
+    let dir = scratch.join(format!("{PREFIX}{}{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("raw.jsonl");
+    write_raw(&raw, &config, hours);
+    let root = dir.join("lake");
+    // On a thread of its own: callers may be inside a runtime already.
+    let lake = root.clone();
+    std::thread::spawn(move || build_lake(&raw, &lake, config, hours))
+        .join()
+        .unwrap();
+    root
+}
+
+fn build_lake(raw: &Path, root: &Path, config: RealisticConfig, hours: i64) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = csgen_pipeline::lake::Store::Local(root.to_owned());
-        let config = config();
         csgen_pipeline::run(
             &SourceSpec::file(raw.to_owned()),
             store,
             &config.store,
             &RunOptions::default(),
             Arc::new(Counters::default()),
-            || FROM_MS + HOURS * HOUR_MS,
+            || FROM_MS + hours * HOUR_MS,
             std::future::pending(),
         )
         .await
@@ -88,7 +104,7 @@ fn remove_stale_lakes(scratch: &Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix(PREFIX)
+        if let Some(pid) = name.strip_prefix(PREFIX).and_then(|p| p.split('-').next())
             && !Path::new("/proc").join(pid).exists()
         {
             let _ = std::fs::remove_dir_all(e.path());
@@ -96,14 +112,14 @@ fn remove_stale_lakes(scratch: &Path) {
     }
 }
 
-/// The raw records of the two days, in the order a backfill emits them.
-fn write_raw(path: &Path) {
-    let model = RealisticModel::new(&config(), SEED);
+/// The raw records of `hours`, in the order a backfill emits them.
+fn write_raw(path: &Path, config: &RealisticConfig, hours: i64) {
+    let model = RealisticModel::new(config, SEED);
     let mut stream = EventStream::new(&model, Shard::ALL, FROM_MS);
     let mut encoder = EventEncoder::new(Format::Json, &model);
     let mut batch = Batch::default();
     let mut events = Vec::new();
-    for hour in 1..=HOURS {
+    for hour in 1..=hours {
         events.clear();
         stream.fill_until(FROM_MS + hour * HOUR_MS, &mut events);
         for e in &events {
