@@ -2,16 +2,11 @@
 //! workspace's trimmed features unnests it and reads its struct fields, DuckDB reads
 //! the same files to the same numbers, and every order's lines add up to its revenue.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use csgen_analytics::{Lake, query};
-use csgen_testkit::repo_root;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Int64Type;
-use serde_json::Value;
 
-use crate::support::{lake, python};
+use crate::support::{duckdb_reports, lake};
 
 /// Per product: order lines, units and revenue in thousandths, from the unnested lines.
 const LINES_BY_PRODUCT: &str = "\
@@ -43,34 +38,14 @@ fn datafusion_rows(sql: &str) -> Vec<Vec<i64>> {
     })
 }
 
-/// The same, on DuckDB (tools/python/report_duckdb.py) over the same files.
+/// The same, on DuckDB over the same files.
 fn duckdb_rows(sql: &str) -> Option<Vec<Vec<i64>>> {
-    let py = python()?;
     let request = serde_json::json!({
         "lake": lake(),
         "reports": [{"name": "q", "sql": sql}],
     });
-    let mut child = Command::new(py)
-        .arg(repo_root().join("tools/python/report_duckdb.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = answer["reports"]["q"].as_array().unwrap();
+    let answer = duckdb_reports(&request)?;
+    let rows = answer["q"].as_array().unwrap();
     Some(
         rows.iter()
             .map(|r| {

@@ -2,15 +2,11 @@
 //! internal consistency, and every report checked row by row against DuckDB running
 //! the same SQL on the same files.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use csgen_analytics::report::{self, REPORTS, text};
 use csgen_analytics::{Lake, Reports, TimeRange};
-use csgen_testkit::repo_root;
 use serde_json::Value;
 
-use crate::support::{lake, python, weeks_lake};
+use crate::support::{duckdb_reports, lake, weeks_lake};
 
 fn reports(range: Option<TimeRange>) -> Reports {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -167,33 +163,12 @@ fn duckdb(range: Option<&TimeRange>) -> Option<Value> {
 
 /// Every report, on DuckDB, over the lake at `root`.
 fn duckdb_on(root: &std::path::Path, range: Option<&TimeRange>) -> Option<Value> {
-    let py = python()?;
     let request = serde_json::json!({
         "lake": root,
         "range_predicate": range.and_then(TimeRange::sql_predicate),
         "reports": REPORTS,
     });
-    let mut child = Command::new(py)
-        .arg(repo_root().join("tools/python/report_duckdb.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
-    Some(answer["reports"].clone())
+    duckdb_reports(&request)
 }
 
 /// Equal as JSON, numbers within a relative 1e-9 (the engines sum floats in

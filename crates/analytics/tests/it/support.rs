@@ -133,3 +133,33 @@ fn write_raw(path: &Path, config: &RealisticConfig, hours: i64) {
 pub fn python() -> Option<PathBuf> {
     csgen_testkit::python(&["duckdb"])
 }
+
+/// `request` (`{"lake", "range_predicate", "reports": [{"name", "sql"}]}`) run by
+/// DuckDB (tools/python/report_duckdb.py): each report's rows by name, or `None`
+/// where DuckDB is not installed (a panic under CI).
+pub fn duckdb_reports(request: &serde_json::Value) -> Option<serde_json::Value> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let py = python()?;
+    let mut child = Command::new(py)
+        .arg(repo_root().join("tools/python/report_duckdb.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(answer["reports"].clone())
+}

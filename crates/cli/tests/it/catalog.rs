@@ -46,16 +46,13 @@ fn generate_into(lake: &Path, shard: &str) {
 }
 
 fn catalog_into(lake: &str, shard: &str) -> std::process::Output {
+    catalog_of_seed("21", lake, shard)
+}
+
+fn catalog_of_seed(seed: &str, lake: &str, shard: &str) -> std::process::Output {
+    let config = store_toml();
     run(&[
-        "catalog",
-        "--config",
-        &store_toml(),
-        "--seed",
-        "21",
-        "--shard",
-        shard,
-        "--to",
-        lake,
+        "catalog", "--config", &config, "--seed", seed, "--shard", shard, "--to", lake,
     ])
 }
 
@@ -86,17 +83,7 @@ fn catalog_writes_the_same_tables_as_generate_for_the_same_seed() {
         assert!(stderr(&out).contains(", seed 21"), "{}", stderr(&out));
         // A second seed gives other customers: the comparison above can fail.
         let other = dir.path("other");
-        let out = run(&[
-            "catalog",
-            "--config",
-            &store_toml(),
-            "--seed",
-            "22",
-            "--shard",
-            shard,
-            "--to",
-            &other.display().to_string(),
-        ]);
+        let out = catalog_of_seed("22", &other.display().to_string(), shard);
         assert!(out.status.success(), "catalog: {}", stderr(&out));
         assert_ne!(dimension_files(&other), got, "seed 22 = seed 21");
         for d in [generated, alone, other] {
