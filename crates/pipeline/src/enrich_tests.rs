@@ -246,6 +246,10 @@ fn bad_currencies_and_amounts_are_dead_letters_naming_the_field() {
             r#"{"url":"/api/group/1/product/2/add-to-cart?userid=1","price":19.5,"currency":"JPY"}"#,
             "price",
         ),
+        (
+            r#"{"url":"/api/purchase?userid=1","items":[{"product_id":2,"price":1.005}],"currency":"USD"}"#,
+            "items",
+        ),
     ] {
         let err = e.enrich(line.as_bytes(), Position::default()).unwrap_err();
         assert_eq!(err.code(), "bad_value", "{line}");
@@ -258,4 +262,17 @@ fn bad_currencies_and_amounts_are_dead_letters_naming_the_field() {
         )
         .unwrap();
     assert_eq!(ok.details.revenue, Some(crate::money::Money(1_505)));
+    // Order lines reach the event as they were sent.
+    let ok = e
+        .enrich(
+            br#"{"url":"/api/purchase?userid=1","items":[{"product_id":2,"quantity":3,"price":1.5}],"revenue":4.5,"currency":"USD"}"#,
+            Position::default(),
+        )
+        .unwrap();
+    let line = crate::raw::RawItem {
+        product_id: 2,
+        quantity: 3,
+        price: crate::money::Money(1_500),
+    };
+    assert_eq!(ok.details.items, Some(vec![line]));
 }
