@@ -89,6 +89,8 @@ pub async fn run(
     )
     .await?;
     writer.set_hook(options.hook.clone());
+    // With a second core, a flush encodes there while the next buffer is read.
+    writer.set_flush_behind(std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
     let enrich = EnrichOptions {
         source_key: source.key(),
         ..options.enrich.clone()
@@ -116,7 +118,9 @@ pub async fn run(
 }
 
 /// Reads `src` into `writer` through `step` until the source ends or `shutdown`
-/// resolves, then commits what is buffered.
+/// resolves, then commits what is buffered. With flushes behind on (see
+/// [`LakeWriter::set_flush_behind`]), a full buffer is encoded on another thread while
+/// the next is read, and committed as soon as it is encoded.
 pub async fn drive(
     src: &mut dyn Source,
     step: &mut EnrichStep,
@@ -130,6 +134,11 @@ pub async fn drive(
         let fill = tokio::select! {
             biased;
             () = &mut shutdown => break,
+            encoded = writer.encoded(), if writer.is_encoding() => {
+                encoded?;
+                finish_in_flight(src, writer).await?;
+                continue;
+            }
             fill = src.fill() => fill?,
             () = sleep_until(deadline), if deadline.is_some() => {
                 commit(src, writer).await?;
@@ -143,7 +152,7 @@ pub async fn drive(
                 let (now, arrival_ms) = (Instant::now(), clock());
                 src.drain(arrival_ms, &mut |item, pos| {
                     step.push(item, pos, now, writer);
-                    full = writer.is_full();
+                    full = writer.is_full() || writer.wants_flush_behind();
                     if full {
                         // Flush now; the rest stays in the source for the next drain.
                         ControlFlow::Break(())
@@ -151,7 +160,13 @@ pub async fn drive(
                         ControlFlow::Continue(())
                     }
                 });
-                if full || writer.should_flush(now) {
+                if full && writer.wants_flush_behind() {
+                    let (pos, before) = (src.position().clone(), writer.committed().clone());
+                    writer.flush_behind(&pos).await?;
+                    if *writer.committed() != before {
+                        src.committed(&writer.committed().clone()).await?;
+                    }
+                } else if full || writer.should_flush(now) {
                     commit(src, writer).await?;
                 }
             }
@@ -165,6 +180,14 @@ pub async fn drive(
 async fn commit(src: &mut dyn Source, writer: &mut LakeWriter) -> Result<(), RunError> {
     let pos = src.position().clone();
     writer.flush(&pos).await?;
+    src.committed(&pos).await?;
+    Ok(())
+}
+
+/// Commits the flush encoded behind, then tells the source.
+async fn finish_in_flight(src: &mut dyn Source, writer: &mut LakeWriter) -> Result<(), RunError> {
+    writer.finish_in_flight().await?;
+    let pos = writer.committed().clone();
     src.committed(&pos).await?;
     Ok(())
 }

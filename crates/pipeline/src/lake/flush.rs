@@ -43,26 +43,41 @@ pub(super) struct PendingFlush {
     pub progress: Progress,
 }
 
+/// What a flush takes from the writer: the buffers, and where they go.
+pub(super) struct FlushInput {
+    /// The flush's number.
+    pub k: u64,
+    /// The writer's id, in the file names.
+    pub writer: String,
+    /// Where its files are staged.
+    pub staging: String,
+    pub parts: Vec<(Partition, Columns)>,
+    pub dead: Vec<u8>,
+    pub dead_count: u64,
+    /// The source position after the records it holds.
+    pub source: SourcePos,
+}
+
 impl PendingFlush {
-    /// Encodes partitions `parts` and the dead letters `dead` as flush `k` of writer
-    /// `writer`, staged under `staging`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn encode(
-        k: u64,
-        writer: &str,
-        staging: &str,
-        parts: Vec<(Partition, Columns)>,
-        dead: Vec<u8>,
-        dead_count: u64,
-        source: SourcePos,
-        props: &WriterProperties,
-    ) -> Result<Self, LakeError> {
+    /// Encodes the partitions and dead letters of `input` as its flush.
+    pub fn encode(input: FlushInput, props: &WriterProperties) -> Result<Self, LakeError> {
+        let FlushInput {
+            k,
+            writer,
+            staging,
+            parts,
+            dead,
+            dead_count,
+            source,
+        } = input;
         let mut report = FlushReport::default();
         let mut staged = Vec::with_capacity(parts.len() + 1);
         let mut moves = Vec::with_capacity(parts.len() + 1);
         for (i, (part, mut cols)) in parts.into_iter().enumerate() {
             report.events += cols.rows() as u64;
             let bytes = encode(part, &mut cols, props)?;
+            // The columns go now, not with the flush: memory falls as it proceeds.
+            drop(cols);
             report.bytes += bytes.len() as u64;
             let from = format!("{staging}/{k:06}-{i:04}.parquet");
             staged.push((from.clone(), Bytes::from(bytes)));
@@ -97,6 +112,49 @@ impl PendingFlush {
             .iter()
             .map(|m| (m.from.clone(), m.to.clone()))
             .collect()
+    }
+}
+
+/// A flush being encoded on a blocking thread while the writer buffers the next one.
+///
+/// Only the encoding runs there; staging, the checkpoint and the moves stay with the
+/// writer, in flush order, once [`Encoding::wait`] handed over the [`PendingFlush`].
+pub(super) struct Encoding {
+    handle: tokio::task::JoinHandle<Result<PendingFlush, LakeError>>,
+    k: u64,
+    /// The buffers' estimated memory: it counts against the buffer limit until the
+    /// flush is committed.
+    pub bytes: usize,
+    /// Events and dead letters it holds, for [`super::LakeWriter::unfinished`].
+    pub counts: (u64, u64),
+}
+
+impl Encoding {
+    /// Starts encoding `input` (whose buffers held `bytes`) on tokio's blocking pool.
+    pub fn spawn(input: FlushInput, props: WriterProperties, bytes: usize) -> Self {
+        let events = input.parts.iter().map(|(_, c)| c.rows() as u64).sum();
+        let counts = (events, input.dead_count);
+        let k = input.k;
+        let handle = tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props));
+        Self {
+            handle,
+            k,
+            bytes,
+            counts,
+        }
+    }
+
+    /// The encoded flush. Cancel-safe: dropped before it is ready, the task runs on
+    /// and a later call gets its result; the caller must not call it again after it
+    /// returned.
+    pub async fn wait(&mut self) -> Result<PendingFlush, LakeError> {
+        match (&mut self.handle).await {
+            Ok(encoded) => encoded,
+            Err(e) => Err(LakeError::Encode {
+                partition: format!("(every partition of flush {})", self.k),
+                source: e.into(),
+            }),
+        }
     }
 }
 

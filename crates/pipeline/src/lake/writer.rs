@@ -26,7 +26,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use super::checkpoint::{Checkpoint, Move, SourcePos};
 use super::columns::Columns;
 use super::error::CheckpointError;
-use super::flush::{PendingFlush, Progress};
+use super::flush::{Encoding, FlushInput, PendingFlush, Progress};
 use super::lock::LakeLock;
 use super::partition::Partition;
 use super::store::Store;
@@ -92,6 +92,11 @@ pub struct LakeWriter {
     hook: Option<FlushHook>,
     /// A flush that took the buffered rows and has not finished; retried first.
     pending: Option<PendingFlush>,
+    /// A flush encoding on another thread (see [`LakeWriter::flush_behind`]); it comes
+    /// before `pending` and the buffers in commit order.
+    encoding: Option<Encoding>,
+    /// Whether [`LakeWriter::wants_flush_behind`] may ask for flushes behind.
+    behind: bool,
     /// With a checkpoint: this run's claim on it (one writer per source and lake).
     lock: Option<LakeLock>,
 }
@@ -186,6 +191,8 @@ impl LakeWriter {
             counters,
             hook: None,
             pending: None,
+            encoding: None,
+            behind: false,
             lock,
         };
         if let (Some(path), Some(name)) = (w.checkpoint.clone(), checkpoint) {
@@ -270,16 +277,43 @@ impl LakeWriter {
 
     /// Whether the writer must flush before taking more: the buffers reached their
     /// size, they hold as many partitions as allowed, or an earlier flush is unfinished.
+    /// A flush encoding behind counts towards the size until it is committed.
     pub fn is_full(&self) -> bool {
-        self.buffered_bytes >= self.options.max_buffer_bytes
+        self.buffered_bytes() >= self.options.max_buffer_bytes
             || self.parts.len() >= self.options.max_partitions
             || self.pending.is_some()
     }
 
-    /// What the buffers hold, estimated (raw bytes and builder memory): a caller with
-    /// several writers bounds their sum.
+    /// What the buffers hold, estimated (raw bytes and builder memory), a flush
+    /// encoding behind included: a caller with several writers bounds their sum.
     pub fn buffered_bytes(&self) -> usize {
-        self.buffered_bytes
+        self.buffered_bytes + self.encoding.as_ref().map_or(0, |e| e.bytes)
+    }
+
+    /// Lets [`Self::wants_flush_behind`] ask for flushes encoded on another thread
+    /// while the next buffer fills: worth it with a second core to encode on.
+    pub fn set_flush_behind(&mut self, on: bool) {
+        self.behind = on;
+    }
+
+    /// Whether the caller should call [`Self::flush_behind`] now: flushes behind are
+    /// on, no failed flush waits, and the buffers reached half the size limit (so that
+    /// the flush in flight and the next buffer together stay within it) or the writer
+    /// is full.
+    pub fn wants_flush_behind(&self) -> bool {
+        self.behind
+            && self.pending.is_none()
+            && (self.buffered_bytes >= self.options.max_buffer_bytes / 2 || self.is_full())
+    }
+
+    /// Whether a flush is encoding behind.
+    pub fn is_encoding(&self) -> bool {
+        self.encoding.is_some()
+    }
+
+    /// The source position of the last committed flush.
+    pub fn committed(&self) -> &SourcePos {
+        &self.committed
     }
 
     /// Whether the size or age limit is reached.
@@ -297,14 +331,19 @@ impl LakeWriter {
 
     /// Whether nothing is buffered and no flush is unfinished.
     pub fn is_empty(&self) -> bool {
-        self.parts.is_empty() && self.dead_count == 0 && self.pending.is_none()
+        self.parts.is_empty()
+            && self.dead_count == 0
+            && self.pending.is_none()
+            && self.encoding.is_none()
     }
 
-    /// Events and dead letters of a flush that did not finish (retried by the next).
+    /// Events and dead letters of a flush that did not finish (retried by the next),
+    /// or of the flush encoding behind.
     pub fn unfinished(&self) -> Option<(u64, u64)> {
         self.pending
             .as_ref()
             .map(|p| (p.report.events, p.report.dead_letters))
+            .or(self.encoding.as_ref().map(|e| e.counts))
     }
 
     /// Commits everything buffered; `source` is the position after the last record
@@ -312,35 +351,73 @@ impl LakeWriter {
     /// first. On an error or a cancellation, what was taken stays pending (see
     /// [`PendingFlush`]), never lost and never counted.
     pub async fn flush(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
-        let mut report = FlushReport::default();
-        if self.pending.is_some() {
-            report = self.finish_pending().await?;
-        }
+        let mut report = self.finish_in_flight().await?;
         let advance = self.checkpoint.is_some() && *source != self.committed;
         if self.parts.is_empty() && self.dead_count == 0 && !advance {
             return Ok(report);
         }
-        let k = self.flush_seq + 1;
-        let (w, staging) = (self.writer_id.clone(), self.staging_dir());
-        self.last = 0;
-        self.buffered_bytes = 0;
-        self.oldest = None;
-        self.pending = Some(PendingFlush::encode(
-            k,
-            &w,
-            &staging,
-            std::mem::take(&mut self.parts),
-            std::mem::take(&mut self.dead),
-            std::mem::take(&mut self.dead_count),
-            source.clone(),
-            &self.props,
-        )?);
+        let input = self.take_buffers(source);
+        self.pending = Some(PendingFlush::encode(input, &self.props)?);
         let last = self.finish_pending().await?;
         report.events += last.events;
         report.dead_letters += last.dead_letters;
         report.bytes += last.bytes;
         report.files.extend(last.files);
         Ok(report)
+    }
+
+    /// Commits the earlier flush, if one is unfinished (waiting for its encoding if it
+    /// is behind), then takes the buffers as the next flush and starts encoding them on
+    /// a blocking thread; the caller goes on reading. The next `flush_behind`,
+    /// [`Self::flush`] or [`Self::finish_in_flight`] commits it. Returns what the
+    /// earlier flush committed (up to [`Self::committed`]).
+    ///
+    /// The guarantees are [`Self::flush`]'s: flushes commit one at a time and in order,
+    /// an encoded flush that fails or is cancelled stays pending, and events count as
+    /// committed only when their flush is.
+    pub async fn flush_behind(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
+        let report = self.finish_in_flight().await?;
+        if self.parts.is_empty() && self.dead_count == 0 {
+            return Ok(report);
+        }
+        let bytes = self.buffered_bytes;
+        let input = self.take_buffers(source);
+        self.encoding = Some(Encoding::spawn(input, self.props.clone(), bytes));
+        Ok(report)
+    }
+
+    /// Waits until the flush encoding behind (if any) is encoded, then holds it as the
+    /// pending flush. Cancel-safe: cancelled, the encoding stays in flight.
+    pub async fn encoded(&mut self) -> Result<(), LakeError> {
+        if let Some(e) = self.encoding.as_mut() {
+            let encoded = e.wait().await;
+            // No await from here on: a finished task must not be awaited again.
+            self.encoding = None;
+            self.pending = Some(encoded?);
+        }
+        Ok(())
+    }
+
+    /// Finishes an unfinished flush, encoding behind or pending, and commits it.
+    pub async fn finish_in_flight(&mut self) -> Result<FlushReport, LakeError> {
+        self.encoded().await?;
+        self.finish_pending().await
+    }
+
+    /// Takes the buffers as flush `flush_seq + 1`, committing up to `source`.
+    fn take_buffers(&mut self, source: &SourcePos) -> FlushInput {
+        self.last = 0;
+        self.buffered_bytes = 0;
+        self.oldest = None;
+        FlushInput {
+            k: self.flush_seq + 1,
+            writer: self.writer_id.clone(),
+            staging: self.staging_dir(),
+            parts: std::mem::take(&mut self.parts),
+            dead: std::mem::take(&mut self.dead),
+            dead_count: std::mem::take(&mut self.dead_count),
+            source: source.clone(),
+        }
     }
 
     /// Runs the steps of the pending flush it has not done yet. Each step is recorded

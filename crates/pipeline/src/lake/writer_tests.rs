@@ -158,3 +158,120 @@ async fn a_cancelled_flush_is_finished_by_the_next_with_the_same_number() {
         "the cancelled flush's number was not reused or skipped"
     );
 }
+
+#[tokio::test]
+async fn a_flush_behind_commits_in_order_and_counts_only_when_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path(), LakeOptions::default()).await;
+    w.set_flush_behind(true);
+    let pos = |offset| SourcePos {
+        offset,
+        ..SourcePos::default()
+    };
+    push_all(&mut w, &records(300, 1000));
+    let held = w.buffered_bytes();
+    let first = w.flush_behind(&pos(1)).await.unwrap();
+    assert_eq!(first.events, 0, "nothing was in flight before");
+    assert!(w.is_encoding());
+    assert_eq!(w.unfinished(), Some((300, 0)));
+    assert_eq!(w.buffered_bytes(), held, "what is in flight still counts");
+    assert_eq!(w.counters.snapshot().committed_events, 0);
+
+    push_all(&mut w, &records(200, 1000));
+    assert!(w.buffered_bytes() > held);
+    let second = w.flush_behind(&pos(2)).await.unwrap();
+    assert_eq!(
+        second.events, 300,
+        "flush 1 committed before flush 2 started"
+    );
+    assert_eq!(w.committed(), &pos(1));
+    assert_eq!(w.counters.snapshot().committed_events, 300);
+    assert_eq!(w.unfinished(), Some((200, 0)));
+
+    let last = w.flush(&pos(2)).await.unwrap();
+    assert_eq!(last.events, 200);
+    assert_eq!((w.flush_seq, w.committed()), (2, &pos(2)));
+    assert!(w.is_empty() && w.buffered_bytes() == 0);
+    assert_eq!(w.counters.snapshot().committed_events, 500);
+}
+
+#[tokio::test]
+async fn a_cancelled_wait_for_a_flush_behind_leaves_it_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path(), LakeOptions::default()).await;
+    push_all(&mut w, &records(2000, 1000));
+    w.flush_behind(&SourcePos::default()).await.unwrap();
+    // Encoding 2,000 rows takes milliseconds: the wait is cut off before it ends.
+    let cut = tokio::time::timeout(Duration::ZERO, w.finish_in_flight()).await;
+    assert!(cut.is_err(), "the wait was cancelled");
+    assert!(w.is_encoding());
+    assert_eq!(w.unfinished(), Some((2000, 0)), "the events wait, not lost");
+    assert_eq!(w.counters.snapshot().committed_events, 0);
+    let report = w.finish_in_flight().await.unwrap();
+    assert_eq!(report.events, 2000);
+    assert_eq!(
+        w.counters.snapshot().committed_events,
+        2000,
+        "committed once"
+    );
+    assert_eq!(w.flush_seq, 1);
+    assert!(w.is_empty());
+}
+
+#[tokio::test]
+async fn a_flush_behind_that_fails_to_stage_stays_pending_and_commits_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    std::fs::write(lake.join("_csgen"), b"in the way").unwrap();
+    let mut w = writer(&lake, LakeOptions::default()).await;
+    push_all(&mut w, &records(100, 1000));
+    w.flush_behind(&SourcePos::default()).await.unwrap();
+    assert!(w.finish_in_flight().await.is_err());
+    assert_eq!(w.unfinished(), Some((100, 0)));
+    assert!(
+        w.is_full() && !w.wants_flush_behind(),
+        "a plain flush must finish it"
+    );
+    assert_eq!(w.counters.snapshot().committed_events, 0);
+    std::fs::remove_file(lake.join("_csgen")).unwrap();
+    push_all(&mut w, &records(50, 1000));
+    assert_eq!(w.flush(&SourcePos::default()).await.unwrap().events, 150);
+    assert_eq!(
+        (w.counters.snapshot().committed_events, w.flush_seq),
+        (150, 2)
+    );
+}
+
+#[tokio::test]
+async fn flushes_behind_start_at_half_the_buffer_so_both_fit_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = 256 << 10;
+    let options = LakeOptions {
+        max_buffer_bytes: max,
+        ..LakeOptions::default()
+    };
+    let mut w = writer(dir.path(), options).await;
+    let lines = records(4000, 1000);
+    let mut e = Enricher::new(&StoreConfig::defaults(), &EnrichOptions::default());
+    assert!(!w.wants_flush_behind(), "off unless asked for");
+    w.set_flush_behind(true);
+    let (mut flushes, mut peak) = (0, 0);
+    for line in &lines {
+        let ev = e.enrich(line, Position::default()).unwrap();
+        w.push(&ev, line.len(), Instant::now());
+        peak = peak.max(w.buffered_bytes());
+        if w.is_full() || w.wants_flush_behind() {
+            assert!(w.wants_flush_behind());
+            w.flush_behind(&SourcePos::default()).await.unwrap();
+            flushes += 1;
+        }
+    }
+    w.flush(&SourcePos::default()).await.unwrap();
+    assert!(flushes >= 4, "{flushes} flushes behind");
+    assert!(
+        peak <= max + PARTITION_BYTES + 2000,
+        "in flight and buffered: {peak} of {max}"
+    );
+    assert_eq!(w.counters.snapshot().committed_events, 4000);
+}
