@@ -12,7 +12,7 @@ use std::time::Instant;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
 use parquet::schema::types::ColumnPath;
 
@@ -49,6 +49,11 @@ const SMALL: [&str; 8] = [
     "browser",
     "referrer",
 ];
+
+/// The lake's own settings, as a builder to vary.
+fn lake() -> WriterPropertiesBuilder {
+    base().set_column_dictionary_enabled(col("event_time"), false)
+}
 
 fn settings() -> Vec<(&'static str, WriterProperties)> {
     let no_time_dict = || base().set_column_dictionary_enabled(col("event_time"), false);
@@ -87,6 +92,33 @@ fn settings() -> Vec<(&'static str, WriterProperties)> {
         (
             "no dict at all",
             base().set_dictionary_enabled(false).build(),
+        ),
+        (
+            "lake + event_time delta",
+            lake()
+                .set_column_encoding(col("event_time"), Encoding::DELTA_BINARY_PACKED)
+                .build(),
+        ),
+        (
+            "lake + event_id, url delta byte array",
+            lake()
+                .set_column_encoding(col("event_id"), Encoding::DELTA_BYTE_ARRAY)
+                .set_column_encoding(col("url"), Encoding::DELTA_BYTE_ARRAY)
+                .build(),
+        ),
+        (
+            "lake + all three delta",
+            lake()
+                .set_column_encoding(col("event_time"), Encoding::DELTA_BINARY_PACKED)
+                .set_column_encoding(col("event_id"), Encoding::DELTA_BYTE_ARRAY)
+                .set_column_encoding(col("url"), Encoding::DELTA_BYTE_ARRAY)
+                .build(),
+        ),
+        (
+            "lake + chunk stats everywhere",
+            lake()
+                .set_statistics_enabled(EnabledStatistics::Chunk)
+                .build(),
         ),
     ]
 }
