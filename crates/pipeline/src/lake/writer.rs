@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use parquet::basic::{Compression as PqCompression, Encoding as PqEncoding, ZstdLevel};
+use parquet::basic::{Compression as PqCompression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
@@ -505,14 +505,6 @@ pub fn properties(options: &LakeOptions) -> WriterProperties {
         .set_column_dictionary_enabled("event_id".into(), false)
         .set_column_dictionary_enabled("url".into(), false)
         .set_column_dictionary_enabled("event_time".into(), false)
-        // Delta encodings for what follows its neighbour: times nearly sorted, URLs
-        // sharing the store's prefix, generated ids sharing theirs. zstd then has a
-        // fraction of the bytes to compress: faster, and smaller files (see
-        // docs/pipeline.md#speed). Every reader the lake promises (DataFusion, DuckDB,
-        // pyarrow, Athena/Trino, Spark) reads them.
-        .set_column_encoding("event_time".into(), PqEncoding::DELTA_BINARY_PACKED)
-        .set_column_encoding("event_id".into(), PqEncoding::DELTA_BYTE_ARRAY)
-        .set_column_encoding("url".into(), PqEncoding::DELTA_BYTE_ARRAY)
         .set_max_row_group_row_count(Some(options.max_row_group_rows))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "csgen.schema".to_owned(),
