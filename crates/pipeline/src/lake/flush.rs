@@ -18,6 +18,7 @@ use super::checkpoint::{Move, SourcePos};
 use super::columns::{Columns, schema};
 use super::error::BoxError;
 use super::partition::Partition;
+use super::store::Store;
 use super::writer::FlushReport;
 
 /// How far a pending flush has come.
@@ -115,12 +116,20 @@ impl PendingFlush {
     }
 }
 
-/// A flush being encoded on a blocking thread while the writer buffers the next one.
+/// What a flush behind hands back: the flush, and why its staging failed, if it did
+/// (then it is still to stage). `Err`: the encoding failed.
+pub(super) type Behind = Result<(PendingFlush, Option<LakeError>), LakeError>;
+
+/// A flush being encoded (on tokio's blocking pool) and staged while the writer
+/// buffers the next one.
 ///
-/// Only the encoding runs there; staging, the checkpoint and the moves stay with the
-/// writer, in flush order, once [`Encoding::wait`] handed over the [`PendingFlush`].
+/// Encoding and staging are the steps of a flush that need no order between flushes
+/// (staged files are invisible until a checkpoint names them); the checkpoint and the
+/// moves stay with the writer, in flush order, once [`Encoding::wait`] handed over the
+/// [`PendingFlush`]. Staging runs here because locally it is mostly `fsync` waits,
+/// which would otherwise stall the reading.
 pub(super) struct Encoding {
-    handle: tokio::task::JoinHandle<Result<PendingFlush, LakeError>>,
+    handle: tokio::task::JoinHandle<Behind>,
     k: u64,
     /// The buffers' estimated memory: it counts against the buffer limit until the
     /// flush is committed.
@@ -130,12 +139,23 @@ pub(super) struct Encoding {
 }
 
 impl Encoding {
-    /// Starts encoding `input` (whose buffers held `bytes`) on tokio's blocking pool.
-    pub fn spawn(input: FlushInput, props: WriterProperties, bytes: usize) -> Self {
+    /// Starts encoding `input` (whose buffers held `bytes`), then staging it in `store`.
+    pub fn spawn(input: FlushInput, props: WriterProperties, store: Store, bytes: usize) -> Self {
         let events = input.parts.iter().map(|(_, c)| c.rows() as u64).sum();
         let counts = (events, input.dead_count);
         let k = input.k;
-        let handle = tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props));
+        let handle = tokio::spawn(async move {
+            let encoded =
+                tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props)).await;
+            let mut p = encoded.map_err(|e| joined(k, e))??;
+            match store.put_all(p.staged.clone()).await {
+                Ok(()) => {
+                    p.progress = Progress::Staged;
+                    Ok((p, None))
+                }
+                Err(e) => Ok((p, Some(e))),
+            }
+        });
         Self {
             handle,
             k,
@@ -147,14 +167,16 @@ impl Encoding {
     /// The encoded flush. Cancel-safe: dropped before it is ready, the task runs on
     /// and a later call gets its result; the caller must not call it again after it
     /// returned.
-    pub async fn wait(&mut self) -> Result<PendingFlush, LakeError> {
-        match (&mut self.handle).await {
-            Ok(encoded) => encoded,
-            Err(e) => Err(LakeError::Encode {
-                partition: format!("(every partition of flush {})", self.k),
-                source: e.into(),
-            }),
-        }
+    pub async fn wait(&mut self) -> Behind {
+        (&mut self.handle).await.map_err(|e| joined(self.k, e))?
+    }
+}
+
+/// A task of flush `k` that panicked or was cancelled (the runtime shutting down).
+fn joined(k: u64, e: tokio::task::JoinError) -> LakeError {
+    LakeError::Encode {
+        partition: format!("(every partition of flush {k})"),
+        source: e.into(),
     }
 }
 

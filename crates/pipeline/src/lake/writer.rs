@@ -368,7 +368,7 @@ impl LakeWriter {
 
     /// Commits the earlier flush, if one is unfinished (waiting for its encoding if it
     /// is behind), then takes the buffers as the next flush and starts encoding them on
-    /// a blocking thread; the caller goes on reading. The next `flush_behind`,
+    /// a blocking thread and staging them; the caller goes on reading. The next `flush_behind`,
     /// [`Self::flush`] or [`Self::finish_in_flight`] commits it. Returns what the
     /// earlier flush committed (up to [`Self::committed`]).
     ///
@@ -382,18 +382,28 @@ impl LakeWriter {
         }
         let bytes = self.buffered_bytes;
         let input = self.take_buffers(source);
-        self.encoding = Some(Encoding::spawn(input, self.props.clone(), bytes));
+        let (props, store) = (self.props.clone(), self.store.clone());
+        self.encoding = Some(Encoding::spawn(input, props, store, bytes));
         Ok(report)
     }
 
-    /// Waits until the flush encoding behind (if any) is encoded, then holds it as the
-    /// pending flush. Cancel-safe: cancelled, the encoding stays in flight.
+    /// Waits until the flush behind (if any) is encoded and staged, then holds it as
+    /// the pending flush. Cancel-safe: cancelled, the flush stays in flight. A failed
+    /// staging leaves it pending, to be staged again by the next flush.
     pub async fn encoded(&mut self) -> Result<(), LakeError> {
         if let Some(e) = self.encoding.as_mut() {
-            let encoded = e.wait().await;
+            let done = e.wait().await;
             // No await from here on: a finished task must not be awaited again.
             self.encoding = None;
-            self.pending = Some(encoded?);
+            let (p, staging) = done?;
+            let (k, staged) = (p.k, p.progress >= Progress::Staged);
+            self.pending = Some(p);
+            if staged {
+                self.stage(FlushStage::Staged, k);
+            }
+            if let Some(e) = staging {
+                return Err(e);
+            }
         }
         Ok(())
     }
