@@ -192,8 +192,8 @@ pub struct EnrichArgs {
     pub from: SourceSpec,
 
     /// The lake: lake:PATH or lake:s3://BUCKET/PREFIX, with the lake sink's options
-    /// (max-age, max-buffer-mib, compression, too-old, too-far-ahead; see
-    /// docs/pipeline.md), e.g. lake:./lake?max-age=10s&too-old=30d.
+    /// (max-age, max-buffer-mib, max-partitions, compression, flush-behind, too-old,
+    /// too-far-ahead; see docs/pipeline.md), e.g. lake:./lake?max-age=10s&too-old=30d.
     #[arg(long, value_name = "SINK", value_parser = parse_lake_sink)]
     pub to: LakeSinkSpec,
 

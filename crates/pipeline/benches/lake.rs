@@ -39,6 +39,9 @@ fn once(src: &std::path::Path, lake: &std::path::Path, compression: Compression)
     let options = RunOptions {
         lake: LakeOptions {
             compression,
+            // On when the run has a second core (taskset decides, as in
+            // scripts/bench-lake.sh).
+            flush_behind: true,
             ..LakeOptions::default()
         },
         no_checkpoint: true,

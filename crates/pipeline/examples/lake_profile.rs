@@ -40,7 +40,12 @@ fn main() {
                 .build()
                 .expect("runtime");
             let options = RunOptions {
-                lake: LakeOptions::default(),
+                // On when the run has a second core (taskset decides, as in
+                // scripts/bench-lake.sh).
+                lake: LakeOptions {
+                    flush_behind: true,
+                    ..LakeOptions::default()
+                },
                 no_checkpoint: true,
                 ..RunOptions::default()
             };

@@ -89,8 +89,12 @@ pub async fn run(
     )
     .await?;
     writer.set_hook(options.hook.clone());
-    // With a second core, a flush encodes there while the next buffer is read.
-    writer.set_flush_behind(std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    // When asked for and a second core exists, a flush encodes there while the next
+    // buffer is read.
+    writer.set_flush_behind(
+        options.lake.flush_behind
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+    );
     let enrich = EnrichOptions {
         source_key: source.key(),
         ..options.enrich.clone()

@@ -59,6 +59,12 @@ fn every_registered_form_parses_prints_back_and_is_in_the_help() {
             "lake:/data/lake?max-age=10s&max-buffer-mib=16&compression=snappy",
             "lake:/data/lake?max-age=10s&max-buffer-mib=16&compression=snappy",
         ),
+        // max-partitions was read but not printed back.
+        (
+            "lake:./l?max-partitions=64&flush-behind=true",
+            "lake:./l?max-partitions=64&flush-behind=true",
+        ),
+        ("lake:./l?flush-behind=false", "lake:./l"),
     ];
     for (spec, printed) in cases {
         let parsed: SinkSpec = spec.parse().unwrap_or_else(|e| panic!("{spec}: {e}"));
@@ -97,6 +103,10 @@ fn the_precise_parse_error_reaches_the_user() {
         ("lake:gs://b/x", "expected a folder or s3://BUCKET/PREFIX"),
         ("lake:./l?max-buffer-mib=0", "max-buffer-mib=\"0\""),
         ("lake:./l?max-age=0s", "max-age: \"0s\" is out of range"),
+        (
+            "lake:./l?flush-behind=yes",
+            "flush-behind=\"yes\": expected one of true, false",
+        ),
         (
             "lake:./l?compression=lzma",
             "compression=\"lzma\": expected one of zstd, snappy, none",

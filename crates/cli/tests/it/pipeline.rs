@@ -79,6 +79,37 @@ fn generate_then_enrich_lands_every_event_once() {
     );
 }
 
+/// `flush-behind=true` with a buffer small enough for many flushes: every event lands
+/// once, as without it (on one core the option is a no-op; CI has two).
+#[test]
+fn enrich_with_flushes_behind_lands_every_event_once() {
+    let dir = TempDir::new("enrich-behind");
+    let raw = dir.path("raw.jsonl");
+    let o = run(&[
+        "generate",
+        "-n",
+        "60000",
+        "--seed",
+        "9",
+        "-o",
+        raw.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lake = dir.path("lake");
+    let to = format!("lake:{}?max-buffer-mib=1&flush-behind=true", lake.display());
+    let o = run(&["enrich", "--from", raw.to_str().unwrap(), "--to", &to]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("60000 events and 0 dead letters"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        duckdb_counts(&lake, "count(*), count(distinct event_id)"),
+        [60000, 60000]
+    );
+}
+
 #[test]
 fn lake_sink_counts_dead_letters_as_stored_not_lost() {
     let dir = TempDir::new("lakesink");
