@@ -360,6 +360,28 @@ impl Batch {
         self.clicks.is_empty()
     }
 
+    /// Appends records `range` of `other` with their clicks, their bytes in one copy
+    /// (merging batches, runs of records come from the same one).
+    ///
+    /// # Panics
+    /// If `range` is not within `other`'s records.
+    pub fn extend_from(&mut self, other: &Batch, range: std::ops::Range<usize>) {
+        let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
+            return;
+        };
+        let start = match range.start {
+            0 => 0,
+            i => other.ends[i - 1] + 1,
+        };
+        let base = self.data.len();
+        // Through the last record's newline.
+        self.data
+            .extend_from_slice(&other.data[start..=other.ends[last]]);
+        self.ends
+            .extend(other.ends[range.clone()].iter().map(|e| e - start + base));
+        self.clicks.extend_from_slice(&other.clicks[range]);
+    }
+
     /// Record `i`, without its newline.
     pub fn record(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
@@ -375,6 +397,29 @@ impl Batch {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn extending_from_a_range_of_records_equals_pushing_them_one_by_one() {
+        let config = crate::StoreConfig::defaults();
+        let g = crate::Generator::new(&config, 1);
+        let mut enc = Encoder::new(Format::Json, &config.store_url);
+        let mut from = Batch::default();
+        for seq in 0..6 {
+            from.push(&mut enc, g.click(seq, 0));
+        }
+        for (a, b) in [(0, 0), (0, 6), (2, 5), (5, 6), (3, 3)] {
+            let mut bulk = Batch::default();
+            bulk.push(&mut enc, g.click(99, 0));
+            let mut one_by_one = bulk.clone();
+            bulk.extend_from(&from, a..b);
+            for i in a..b {
+                one_by_one.push_encoded(from.clicks[i], |d| d.extend_from_slice(from.record(i)));
+            }
+            assert_eq!(bulk.data, one_by_one.data, "{a}..{b}");
+            assert_eq!(bulk.ends, one_by_one.ends, "{a}..{b}");
+            assert_eq!(bulk.clicks, one_by_one.clicks, "{a}..{b}");
+        }
+    }
 
     #[test]
     fn decimal_len_at_every_power_of_ten() {

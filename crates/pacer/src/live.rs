@@ -51,7 +51,9 @@ pub(crate) async fn run<S: Sink>(
         let next = stream
             .peek_arrival(TICK_MS)
             .unwrap_or(now_ms.saturating_add(TICK_MS));
-        let wait = next.saturating_sub(now_ms).clamp(MIN_GAP_MS, TICK_MS.max(MIN_GAP_MS));
+        let wait = next
+            .saturating_sub(now_ms)
+            .clamp(MIN_GAP_MS, TICK_MS.max(MIN_GAP_MS));
         let wait = Duration::from_millis(wait as u64);
         let wake = deadline.map_or(now + wait, |d| (now + wait).min(d));
         tokio::select! {

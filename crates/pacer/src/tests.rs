@@ -394,6 +394,9 @@ async fn a_busy_live_run_hands_events_over_in_batches_none_early_none_later_than
     for (c, at) in &sink.clicks {
         let due = base + Duration::from_millis((c.ts_ms - T0).max(0) as u64);
         assert!(*at >= due, "not before its time");
-        assert!(*at <= due + gap + Duration::from_millis(2), "within the gap");
+        assert!(
+            *at <= due + gap + Duration::from_millis(2),
+            "within the gap"
+        );
     }
 }
