@@ -119,7 +119,9 @@ impl EventEncoder {
     /// Appends the record of `event` to `out`, without a line terminator.
     pub fn encode(&mut self, model: &RealisticModel, event: &Event, out: &mut Vec<u8>) {
         let fault = event.fault.for_format(self.format);
-        let user = model.user_id(event);
+        // Written once: JSON records have it twice (URL and `user_id`).
+        let mut digits = itoa::Buffer::new();
+        let user = digits.format(model.user_id(event)).as_bytes();
         match self.format {
             Format::Url => {
                 let store = if fault == Fault::BrokenUrl {
@@ -158,7 +160,7 @@ impl EventEncoder {
         &mut self,
         model: &RealisticModel,
         e: &Event,
-        user: u64,
+        user: &[u8],
         fault: Fault,
         out: &mut Vec<u8>,
     ) {
@@ -176,7 +178,7 @@ impl EventEncoder {
             write_url(store, e, user, &self.campaign_query, out);
         }
         out.extend_from_slice(b"\",\"user_id\":");
-        out.extend_from_slice(itoa::Buffer::new().format(user).as_bytes());
+        out.extend_from_slice(user);
         out.extend_from_slice(b",\"session_id\":\"");
         self.session_ids.write(model.session_id(e), out);
         out.extend_from_slice(&self.event_types[e.page as usize]);
@@ -373,7 +375,7 @@ impl UuidWriter {
 
 /// The URL of an event's page.
 #[inline]
-fn write_url(store: &[u8], e: &Event, user: u64, campaigns: &[Box<[u8]>], out: &mut Vec<u8>) {
+fn write_url(store: &[u8], e: &Event, user: &[u8], campaigns: &[Box<[u8]>], out: &mut Vec<u8>) {
     let mut num = itoa::Buffer::new();
     out.extend_from_slice(store);
     match e.page {
@@ -396,7 +398,7 @@ fn write_url(store: &[u8], e: &Event, user: u64, campaigns: &[Box<[u8]>], out: &
         }
     }
     out.extend_from_slice(b"?userid=");
-    out.extend_from_slice(num.format(user).as_bytes());
+    out.extend_from_slice(user);
     // The campaign is in the landing's URL (as a link's UTM query); later pages
     // carry it as record fields only.
     if e.campaign > 0 && e.page == Page::Landing {
@@ -411,7 +413,7 @@ pub fn event_url(model: &RealisticModel, event: &Event) -> String {
     write_url(
         &enc.store,
         event,
-        model.user_id(event),
+        itoa::Buffer::new().format(model.user_id(event)).as_bytes(),
         &enc.campaign_query,
         &mut out,
     );
