@@ -143,19 +143,25 @@ mod tests {
     use super::*;
     use csgen_model::{Encoder, Format, Generator, StoreConfig};
 
+    /// `n` classic clicks of the default store as URL records.
+    fn urls(n: u64) -> Batch {
+        let config = StoreConfig::defaults();
+        let g = Generator::new(&config, 1);
+        let mut enc = Encoder::new(Format::Url, &config.store_url);
+        let mut batch = Batch::default();
+        for seq in 0..n {
+            batch.push(&mut enc, g.click(seq, 0));
+        }
+        batch
+    }
+
     #[tokio::test]
     async fn appends_and_counts() {
         let dir = std::env::temp_dir().join(format!("csgen-file-sink-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("out.txt");
         std::fs::write(&path, "existing\n").unwrap();
-        let config = StoreConfig::defaults();
-        let g = Generator::new(&config, 1);
-        let mut enc = Encoder::new(Format::Url, &config.store_url);
-        let mut batch = Batch::default();
-        for seq in 0..5 {
-            batch.push(&mut enc, g.click(seq, 0));
-        }
+        let batch = urls(5);
         let mut sink = FileSink::open(&path).await.unwrap();
         sink.stats().add_generated(5);
         sink.send(batch).await.unwrap();
@@ -173,13 +179,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_names_the_file_and_counts_the_batch_failed() {
         let full = Path::new("/dev/full");
-        let config = StoreConfig::defaults();
-        let g = Generator::new(&config, 1);
-        let mut enc = Encoder::new(Format::Json, &config.store_url);
-        let mut batch = Batch::default();
-        for seq in 0..3 {
-            batch.push(&mut enc, g.click(seq, 0));
-        }
+        let batch = urls(3);
         let mut sink = FileSink::open(full).await.unwrap();
         sink.stats().add_generated(3);
         let err = sink.send(batch.clone()).await.unwrap_err();
