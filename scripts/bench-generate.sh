@@ -85,7 +85,7 @@ if want peer; then
   printf 'csgen realistic / mockingbird, events per CPU-second: %.1fx\n' \
     "$(calc "($ours_n / $ours_cpu) / ($peer_n / $peer_cpu)")"
   printf 'bytes per record: csgen %d, mockingbird %d\n' \
-    "$("$CSGEN" generate "${month[@]}" --to 2026-10-02 --format json 2>/dev/null | awk '{ n++; b += length($0) + 1 } END { print int(b / n) }')" \
+    "$("$CSGEN" generate "${month[@]:0:6}" --to 2026-10-02 --format json 2>/dev/null | awk '{ n++; b += length($0) + 1 } END { print int(b / n) }')" \
     "$(node tools/bench/mockingbird-rows.mjs 10000 | awk '{ n++; b += length($0) + 1 } END { print int(b / n) }')"
 fi
 

@@ -18,6 +18,7 @@ pub mod record;
 pub mod run;
 pub mod schedule;
 pub mod shard;
+pub mod timestamp;
 pub mod validate;
 
 pub use click::{Click, Generator};

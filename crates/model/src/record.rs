@@ -2,14 +2,15 @@
 //!
 //! The encoder is the hot path of every run, so it writes straight into a byte buffer:
 //! integers through a fixed-width digit writer, `{store}/api/group/{g}` prefixes cached
-//! per group, the event id with `uuid`'s encoder, the timestamp's date part cached per
-//! second, and the store URL escaped for JSON once. Tests check the output against
-//! `serde_json` and `format!`.
+//! per group, the event id with `uuid`'s encoder, the timestamp's date cached per day
+//! ([`crate::timestamp`]), and the store URL escaped for JSON once. Tests check the
+//! output against `serde_json` and `format!`.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::click::Click;
+use crate::timestamp::TsWriter;
 
 /// How a click is written as a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,9 +68,7 @@ pub struct Encoder {
     id_run_key: u64,
     /// `xxxxxxxx-xxxx-8xxx-`: the part of an event id that depends on the run key only.
     id_head: [u8; 19],
-    cached_second: i64,
-    /// `YYYY-MM-DDTHH:MM:SS` of `cached_second`.
-    cached_prefix: [u8; 19],
+    ts: TsWriter,
 }
 
 impl Encoder {
@@ -82,8 +81,7 @@ impl Encoder {
             group_prefixes: Vec::new(),
             id_run_key: 0,
             id_head: id_head(0),
-            cached_second: i64::MIN,
-            cached_prefix: [b'0'; 19],
+            ts: TsWriter::new(),
         }
     }
 
@@ -175,38 +173,12 @@ impl Encoder {
         write_tail(click, out);
     }
 
-    /// RFC 3339 UTC with milliseconds: `2026-11-23T07:26:20.123Z`.
+    /// RFC 3339 UTC with milliseconds: `2026-11-23T07:26:20.123Z` ([`TsWriter`]).
+    #[inline]
     pub(crate) fn write_ts(&mut self, ts_ms: i64, out: &mut Vec<u8>) {
-        // Years outside 0000..=9999 do not fit RFC 3339. csgen's schedules never make
-        // such times, but the encoder must not panic on them: it clamps them to the
-        // nearest instant it can write, which also keeps events in order.
-        let ts_ms = ts_ms.clamp(MIN_TS_MS, MAX_TS_MS);
-        let (second, milli) = (ts_ms.div_euclid(1000), ts_ms.rem_euclid(1000));
-        if second != self.cached_second {
-            let time = chrono::DateTime::from_timestamp(second, 0).unwrap_or_default();
-            let mut text = time.format("%Y-%m-%dT%H:%M:%S").to_string();
-            if text.len() != 19 {
-                text = "1970-01-01T00:00:00".to_owned(); // unreachable after the clamp
-            }
-            self.cached_prefix.copy_from_slice(text.as_bytes());
-            self.cached_second = second;
-        }
-        out.extend_from_slice(&self.cached_prefix);
-        let milli = milli as u32; // 0..=999
-        out.extend_from_slice(&[
-            b'.',
-            b'0' + (milli / 100) as u8,
-            b'0' + (milli / 10 % 10) as u8,
-            b'0' + (milli % 10) as u8,
-            b'Z',
-        ]);
+        self.ts.write(ts_ms, out);
     }
 }
-
-/// 0000-01-01T00:00:00.000Z, the first instant RFC 3339 can write.
-const MIN_TS_MS: i64 = -62_167_219_200_000;
-/// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write.
-const MAX_TS_MS: i64 = 253_402_300_799_999;
 
 /// Group ids below this get a cached URL prefix in an [`Encoder`] (a config has at most
 /// [`crate::config::MAX_GROUPS`]); others are written out each time.
@@ -388,6 +360,28 @@ impl Batch {
         self.clicks.is_empty()
     }
 
+    /// Appends records `range` of `other` with their clicks, their bytes in one copy
+    /// (merging batches, runs of records come from the same one).
+    ///
+    /// # Panics
+    /// If `range` is not within `other`'s records.
+    pub fn extend_from(&mut self, other: &Batch, range: std::ops::Range<usize>) {
+        let Some(last) = range.end.checked_sub(1).filter(|_| !range.is_empty()) else {
+            return;
+        };
+        let start = match range.start {
+            0 => 0,
+            i => other.ends[i - 1] + 1,
+        };
+        let base = self.data.len();
+        // Through the last record's newline.
+        self.data
+            .extend_from_slice(&other.data[start..=other.ends[last]]);
+        self.ends
+            .extend(other.ends[range.clone()].iter().map(|e| e - start + base));
+        self.clicks.extend_from_slice(&other.clicks[range]);
+    }
+
     /// Record `i`, without its newline.
     pub fn record(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
@@ -403,6 +397,29 @@ impl Batch {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn extending_from_a_range_of_records_equals_pushing_them_one_by_one() {
+        let config = crate::StoreConfig::defaults();
+        let g = crate::Generator::new(&config, 1);
+        let mut enc = Encoder::new(Format::Json, &config.store_url);
+        let mut from = Batch::default();
+        for seq in 0..6 {
+            from.push(&mut enc, g.click(seq, 0));
+        }
+        for (a, b) in [(0, 0), (0, 6), (2, 5), (5, 6), (3, 3)] {
+            let mut bulk = Batch::default();
+            bulk.push(&mut enc, g.click(99, 0));
+            let mut one_by_one = bulk.clone();
+            bulk.extend_from(&from, a..b);
+            for i in a..b {
+                one_by_one.push_encoded(from.clicks[i], |d| d.extend_from_slice(from.record(i)));
+            }
+            assert_eq!(bulk.data, one_by_one.data, "{a}..{b}");
+            assert_eq!(bulk.ends, one_by_one.ends, "{a}..{b}");
+            assert_eq!(bulk.clicks, one_by_one.clicks, "{a}..{b}");
+        }
+    }
 
     #[test]
     fn decimal_len_at_every_power_of_ten() {

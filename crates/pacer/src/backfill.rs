@@ -184,29 +184,38 @@ impl Merged {
         }
     }
 
-    /// Moves every event arriving before `frontier` from the lanes, in stream order.
+    /// Moves every event arriving before `frontier` from the lanes, in stream order:
+    /// a run of a lane's events that come before every other lane's next one at a
+    /// time, its records in one copy.
     fn merge_before(&mut self, frontier: i64, lanes: &mut [Lane]) {
         loop {
+            // The lane with the first event, and the next event of any other lane.
             let mut best: Option<(usize, u128)> = None;
+            let mut bound = u128::MAX;
             for (j, lane) in lanes.iter().enumerate() {
                 if let Some(e) = lane.peek().filter(|e| e.arrival_ms < frontier) {
                     let key = e.sort_key();
-                    if best.is_none_or(|(_, k)| key < k) {
-                        best = Some((j, key));
+                    match best {
+                        Some((_, k)) if k <= key => bound = bound.min(key),
+                        _ => {
+                            bound = best.map_or(bound, |(_, k)| bound.min(k));
+                            best = Some((j, key));
+                        }
                     }
                 }
             }
             let Some((j, _)) = best else { return };
             let lane = &mut lanes[j];
-            if let Some(piece) = &lane.piece {
-                let record = piece.batch.record(lane.pos);
-                self.batch
-                    .push_encoded(piece.batch.clicks[lane.pos], |data| {
-                        data.extend_from_slice(record)
-                    });
-                self.events.push(piece.events[lane.pos]);
-            }
-            lane.pos += 1;
+            let Some(piece) = &lane.piece else { return };
+            let start = lane.pos;
+            let run = piece.events[start + 1..]
+                .iter()
+                .take_while(|e| e.arrival_ms < frontier && e.sort_key() < bound)
+                .count();
+            let end = start + 1 + run;
+            self.batch.extend_from(&piece.batch, start..end);
+            self.events.extend_from_slice(&piece.events[start..end]);
+            lane.pos = end;
         }
     }
 }

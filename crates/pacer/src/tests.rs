@@ -346,11 +346,57 @@ async fn a_backfill_is_flushed_when_it_hands_over_to_live_time() {
     );
     let live = &sink.clicks[backfilled..];
     assert!(!live.is_empty());
+    let gap = Duration::from_millis(crate::live::MIN_GAP_MS as u64);
     for (c, at) in live {
         let due = base + Duration::from_millis((c.ts_ms - T0) as u64);
         assert!(
-            *at >= due && *at <= due + Duration::from_millis(2),
-            "live event on time"
+            *at >= due && *at <= due + gap + Duration::from_millis(2),
+            "live event on time (within a hand-off gap)"
+        );
+    }
+}
+
+/// A busy store live: events are handed over in batches at least `MIN_GAP_MS` apart
+/// (not one sink call per event), each event no earlier than its arrival time and at
+/// most that gap after it; a quiet stretch still gets its events on time.
+#[tokio::test(start_paused = true)]
+async fn a_busy_live_run_hands_events_over_in_batches_none_early_none_later_than_the_gap() {
+    use csgen_model::{RealisticConfig, realistic::RealisticModel};
+    const T0: i64 = 1_800_000_000_000;
+    let base = tokio::time::Instant::now();
+    let text = "[store]\nsessions_per_day = 20000000\n";
+    let config = RealisticConfig::from_toml(text).expect("valid config");
+    let model = Model::Realistic {
+        model: Arc::new(RealisticModel::new(&config, 5)),
+        format: Format::Json,
+        until_ms: None,
+        then_live: false,
+        truth: false,
+    };
+    let plan = Plan {
+        duration: Some(Duration::from_secs(5)),
+        flush_timeout: Duration::from_secs(1),
+        clock: Arc::new(move || T0 + base.elapsed().as_millis() as i64),
+        ..Plan::new(model, T0)
+    };
+    let mut sink = Recorder::default();
+    let out = run(&mut sink, plan, &Control::new(1.0)).await;
+    assert_eq!(out.reason, StopReason::DurationElapsed);
+    let n = sink.clicks.len();
+    assert!(n > 500, "5 s of a store with 20 M sessions a day: {n}");
+    let gap = Duration::from_millis(crate::live::MIN_GAP_MS as u64);
+    // At most one hand-off per gap over the run (5 s / 100 ms), and a few to spare.
+    assert!(
+        sink.sends <= (5_000 / crate::live::MIN_GAP_MS as usize) + 2,
+        "{} sends for {n} events",
+        sink.sends
+    );
+    for (c, at) in &sink.clicks {
+        let due = base + Duration::from_millis((c.ts_ms - T0).max(0) as u64);
+        assert!(*at >= due, "not before its time");
+        assert!(
+            *at <= due + gap + Duration::from_millis(2),
+            "within the gap"
         );
     }
 }
