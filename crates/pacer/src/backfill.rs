@@ -71,7 +71,7 @@ impl Backfill<'_> {
         emitter: &mut Emitter<'_>,
         control: &Control,
     ) -> Option<End> {
-        let shards = sub_shards(self.plan.shard, self.plan.workers());
+        let shards = sub_shards(self.plan.shard, self.plan.backfill_workers());
         let target = (CHUNK as usize / shards.len()).max(256);
         let quit = Arc::new(AtomicBool::new(false));
         let mut lanes = Vec::with_capacity(shards.len());
