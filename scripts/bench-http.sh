@@ -51,7 +51,7 @@ wait_for "$tmp/collect.out" '^listening '
 addr=$(sed -n 's/^listening //p' "$tmp/collect.out")
 echo "== http: sink into csgen collect ($records records a round, one core each)"
 for r in $(seq 1 "$rounds"); do
-  taskset -c 1 "$bin" http "http://$addr/collect" "$records" | head -1 | sed "s/^/round $r: /"
+  taskset -c 1 "$bin" http "http://$addr/collect" "$records" | sed -n "1s/^/round $r: /p"
 done
 exec 3>&-
 wait "${pids[0]}"
@@ -90,8 +90,8 @@ echo "== nginx (1 worker, core 0); clients on core 1, $connections connections"
 for r in $(seq 1 "$rounds"); do
   w=$(taskset -c 1 wrk -t1 -c"$connections" -d10s "http://127.0.0.1:$port/api/group/1?userid=1" |
     sed -n 's/^Requests\/sec: *//p')
-  b=$(taskset -c 1 "$bin" browse "http://127.0.0.1:$port" "$requests" "$connections" | head -1 |
-    sed -n 's/.* \([0-9]*\) records\/s.*/\1/p')
+  b=$(taskset -c 1 "$bin" browse "http://127.0.0.1:$port" "$requests" "$connections" |
+    sed -n '1s/.* \([0-9]*\) records\/s.*/\1/p')
   awk -v r="$r" -v w="$w" -v b="$b" \
     'BEGIN { printf "round %s: wrk %.0f req/s, browse %.0f req/s, browse/wrk %.2f\n", r, w, b, b / w }'
 done
