@@ -79,6 +79,34 @@ fn generate_then_enrich_lands_every_event_once() {
     );
 }
 
+// A lake named by a relative path whose folder did not exist yet failed every flush
+// (the durable folder creation opened "" to sync the working directory); the demo's
+// default lake, ./csgen-demo, is such a path.
+#[test]
+fn a_lake_at_a_new_relative_path_is_created_and_written() {
+    let dir = TempDir::new("relative-lake");
+    let o = crate::support::csgen()
+        .current_dir(dir.path(""))
+        .args([
+            "generate",
+            "-n",
+            "1000",
+            "--seed",
+            "1",
+            "--sink",
+            "lake:rel/lake",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1000 events and 0 dead letters"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(duckdb_counts(&dir.path("rel/lake"), "count(*)"), [1000]);
+}
+
 /// `flush-behind=true` with a buffer small enough for many flushes: every event lands
 /// once, as without it (on one core the option is a no-op; CI has two).
 #[test]

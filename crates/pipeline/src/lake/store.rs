@@ -399,12 +399,19 @@ fn create_dirs(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    let new: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+    let new: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     std::fs::create_dir_all(dir)?;
     for d in new.iter().rev() {
-        if let Some(above) = d.parent() {
-            sync_dir(above)?;
-        }
+        // A relative path's first folder has the empty path as its parent: the working
+        // directory (opening "" fails).
+        let above = match d.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        sync_dir(above)?;
     }
     Ok(())
 }
