@@ -58,10 +58,19 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a connection may take to open.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The SDK's hyper 1 client on rustls with ring (the crypto the HTTP sinks already
+/// build; the SDK's default would compile aws-lc besides it).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// Loads the shared AWS configuration. A local endpoint without a configured region
 /// gets `us-east-1` (local servers ignore it); otherwise a missing region is an error.
 pub async fn load(settings: &AwsSettings) -> Result<SdkConfig, AwsConfigError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
     if let Some(endpoint) = &settings.endpoint {
         loader = loader.endpoint_url(endpoint);
     }
