@@ -63,6 +63,7 @@ async fn main() {
     let n_one: u64 = args.next().map_or(2_000, |a| a.parse().expect("ONE_CALL"));
     let rounds: usize = args.next().map_or(3, |a| a.parse().expect("ROUNDS"));
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(csgen_pipeline::endpoint::aws::https_client())
         .endpoint_url(&endpoint)
         .load()
         .await;

@@ -59,8 +59,9 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The SDK's hyper 1 client on rustls with ring (the crypto the HTTP sinks already
-/// build; the SDK's default would compile aws-lc besides it).
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+/// build; the SDK's default would compile aws-lc besides it). csgen builds the SDK
+/// without a default client, so every AWS client must be given this one: [`load`] does.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -181,5 +182,23 @@ impl object_store::CredentialProvider for ChainCredentials {
         });
         *cached = Some((credential.clone(), c.expiry()));
         Ok(credential)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SDK is built without its default HTTPS client: a configuration without
+    /// ours fails every call with "No HTTP client was available".
+    #[tokio::test]
+    async fn loaded_configurations_carry_the_https_client() {
+        let settings = AwsSettings {
+            endpoint: Some("http://127.0.0.1:9".into()),
+        };
+        let config = load(&settings)
+            .await
+            .expect("a local endpoint needs no region");
+        assert!(config.http_client().is_some());
     }
 }

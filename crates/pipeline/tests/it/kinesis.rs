@@ -20,6 +20,7 @@ const STREAM: &str = "clicks";
 fn client(endpoint: &str) -> Client {
     let config = aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(csgen_pipeline::endpoint::aws::https_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(

@@ -46,6 +46,7 @@ async fn records_land_in_the_s3_bucket_exactly_once() {
     let (status, _) = s3("PUT", &format!("{endpoint}/landing")).await;
     assert_eq!(status, 200, "create bucket");
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(csgen_pipeline::endpoint::aws::https_client())
         .endpoint_url(&endpoint)
         .load()
         .await;
