@@ -7,8 +7,15 @@
 //! stream first replays the sessions that may still deliver records at midnight (the
 //! `max_duration_s` + `late_max_s` before it, 10 h here): that work is included.
 //! The 2-thread cases run shards 1/2 and 2/2 of the same day on two threads.
+//!
+//! "october, json" is the work of issue 18's end-to-end command (`csgen generate
+//! --config examples/store.toml --seed 1 --from 2026-10-01 --to 2026-11-01 --format
+//! json --threads 1 -o /dev/null`): the example store as it is, seed 1, a month of
+//! events generated and encoded, without the binary's I/O, so `scripts/bench-generate.sh
+//! realistic` can be read against it.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use csgen_model::realistic::Event;
 use csgen_model::{
     Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel, Shard,
 };
@@ -22,22 +29,44 @@ const DAY: i64 = 1440 * MINUTE;
 /// since they carry the catalog and carts; a batch that outgrows it reallocates).
 const RECORD_BYTES: usize = 480;
 
+/// 2026-10-01T00:00:00Z and 2026-11-01T00:00:00Z: issue 18's month.
+const OCTOBER: (i64, i64) = (1_790_812_800_000, 1_793_491_200_000);
+
 /// Backfills the day; `sink` sees each minute's events. Returns the event count.
 fn day(
     model: &RealisticModel,
     shard: Shard,
-    mut sink: impl FnMut(&[csgen_model::realistic::Event]),
+    sink: impl FnMut(&[Event]),
 ) -> usize {
-    let mut stream = EventStream::new(model, shard, FROM);
+    backfill(model, shard, (FROM, FROM + DAY), sink)
+}
+
+/// Backfills `[from, to)` a minute at a time; `sink` sees each minute's events.
+fn backfill(
+    model: &RealisticModel,
+    shard: Shard,
+    (from, to): (i64, i64),
+    mut sink: impl FnMut(&[Event]),
+) -> usize {
+    let mut stream = EventStream::new(model, shard, from);
     let mut events = Vec::new();
     let mut n = 0;
-    for minute in 1..=1440 {
+    for minute in 1..=(to - from) / MINUTE {
         events.clear();
-        stream.fill_until(FROM + minute * MINUTE, &mut events);
+        stream.fill_until(from + minute * MINUTE, &mut events);
         sink(&events);
         n += events.len();
     }
     n
+}
+
+/// Events of `events` encoded as JSON into a batch sized for them, as a hand-off.
+fn encode(model: &RealisticModel, encoder: &mut EventEncoder, events: &[Event]) -> Batch {
+    let mut batch = Batch::with_capacity(events.len(), events.len() * RECORD_BYTES);
+    for e in events {
+        encoder.push(model, e, &mut batch);
+    }
+    batch
 }
 
 fn bench(c: &mut Criterion) {
@@ -57,14 +86,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| day(&model, Shard::ALL, |_| {}))
     });
     let mut encoder = EventEncoder::new(Format::Json, &model);
-    let mut batch = Batch::default();
     group.bench_function("backfill a day, json", |b| {
         b.iter(|| {
             day(&model, Shard::ALL, |events| {
-                batch = Batch::with_capacity(events.len(), events.len() * RECORD_BYTES);
-                for e in events {
-                    encoder.push(&model, e, &mut batch);
-                }
+                std::hint::black_box(encode(&model, &mut encoder, events));
             })
         })
     });
@@ -79,6 +104,23 @@ fn bench(c: &mut Criterion) {
         b.iter(|| two_threads(&model, &shards, true))
     });
     group.finish();
+
+    // Issue 18's command: the example store as it is, seed 1, October 2026, JSON.
+    let config = RealisticConfig::from_toml(EXAMPLE).expect("valid");
+    let model = RealisticModel::new(&config, 1);
+    let n = backfill(&model, Shard::ALL, OCTOBER, |_| {});
+    let mut group = c.benchmark_group("realistic end-to-end work");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    let mut encoder = EventEncoder::new(Format::Json, &model);
+    group.bench_function("october, json", |b| {
+        b.iter(|| {
+            backfill(&model, Shard::ALL, OCTOBER, |events| {
+                std::hint::black_box(encode(&model, &mut encoder, events));
+            })
+        })
+    });
+    group.finish();
 }
 
 /// Each shard's day on its own thread (with its own encoder); returns the event count.
@@ -91,11 +133,7 @@ fn two_threads(model: &RealisticModel, shards: &[Shard], json: bool) -> usize {
                     let mut encoder = EventEncoder::new(Format::Json, model);
                     day(model, shard, |events| {
                         if json {
-                            let mut batch =
-                                Batch::with_capacity(events.len(), events.len() * RECORD_BYTES);
-                            for e in events {
-                                encoder.push(model, e, &mut batch);
-                            }
+                            std::hint::black_box(encode(model, &mut encoder, events));
                         }
                     })
                 })
