@@ -33,11 +33,7 @@ const RECORD_BYTES: usize = 480;
 const OCTOBER: (i64, i64) = (1_790_812_800_000, 1_793_491_200_000);
 
 /// Backfills the day; `sink` sees each minute's events. Returns the event count.
-fn day(
-    model: &RealisticModel,
-    shard: Shard,
-    sink: impl FnMut(&[Event]),
-) -> usize {
+fn day(model: &RealisticModel, shard: Shard, sink: impl FnMut(&[Event])) -> usize {
     backfill(model, shard, (FROM, FROM + DAY), sink)
 }
 
