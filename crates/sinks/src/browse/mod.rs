@@ -14,27 +14,25 @@
 //! failed without a request. Every request's status class and latency go to the sink's
 //! call statistics (summary, `/status`, `/metrics`).
 
+mod conn;
 pub mod options;
+mod pool;
 pub mod request;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use csgen_pipeline::endpoint::Form;
-use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Request, Uri};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use hyper_util::service::TowerToHyperService;
 
 pub use self::options::{BrowseOptions, OkStatus, SessionCarrier};
-use self::request::{Base, Sessions, same_site};
-use crate::calls::CallClass;
+use self::pool::Pool;
+use self::request::{Base, Sessions};
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::http::client::{self, HttpClient};
+use crate::http::client;
 use crate::reasons::Reasons;
 use crate::{Batch, Sink, SinkError, SinkStats};
 
@@ -112,7 +110,6 @@ impl SinkEndpoint for BrowseSpec {
 
 /// What the request tasks share.
 struct Shared {
-    client: HttpClient,
     stats: Arc<SinkStats>,
     reasons: Reasons,
     timeout: Duration,
@@ -123,62 +120,22 @@ struct Shared {
 
 impl Shared {
     fn failed(&self, reason: &str) {
-        self.stats.add_failed(1);
-        if self.reasons.add(1, reason) {
-            tracing::warn!(target = %self.target, reason, "clicks failed");
-        }
+        self.failed_many(1, reason);
     }
 
-    /// Requests `uri` (following same-site redirects if asked) and accounts for the click.
-    async fn visit(&self, mut uri: Uri, headers: HeaderMap) {
-        let started = Instant::now();
-        let mut hops = 0;
-        loop {
-            let mut request = Request::get(uri.clone());
-            *request.headers_mut().expect("a fresh builder has headers") = headers.clone();
-            let request = match request.body(Full::new(Bytes::new())) {
-                Ok(r) => r,
-                Err(e) => return self.failed(&format!("cannot build the request: {e}")),
-            };
-            let answer = client::call(&self.client, request, self.timeout, 0).await;
-            let answer = match answer {
-                Ok(a) => a,
-                Err(e) => {
-                    self.stats
-                        .calls()
-                        .record(CallClass::Error, started.elapsed());
-                    return self.failed(&e.to_string());
-                }
-            };
-            let redirect = (self.follow_redirects
-                && (300..400).contains(&answer.status)
-                && hops < MAX_REDIRECTS)
-                .then(|| answer.location.as_deref().and_then(|l| same_site(&uri, l)))
-                .flatten();
-            if let Some(next) = redirect {
-                uri = next;
-                hops += 1;
-                continue;
-            }
-            self.stats
-                .calls()
-                .record(CallClass::of_status(answer.status), started.elapsed());
-            if self.ok_status.accepts(answer.status) {
-                self.stats.add_delivered(1);
-            } else {
-                self.failed(&format!("HTTP {}", answer.status));
-            }
-            return;
+    fn failed_many(&self, clicks: u64, reason: &str) {
+        self.stats.add_failed(clicks);
+        if self.reasons.add(clicks, reason) {
+            tracing::warn!(target = %self.target, reason, "clicks failed");
         }
     }
 }
 
-/// The browse sink: a pool of request tasks, at most `connections` at once.
+/// The browse sink: plans each click's request in order (the sessions' referrers need
+/// it) and hands it to its pool of request tasks.
 pub struct BrowseSink {
     shared: Arc<Shared>,
-    slots: Arc<Semaphore>,
-    connections: u32,
-    tasks: JoinSet<()>,
+    pool: Pool,
     sessions: Sessions,
     base: Option<Base>,
     session: SessionCarrier,
@@ -194,19 +151,18 @@ impl BrowseSink {
         flush_timeout: Duration,
         target: String,
     ) -> Self {
+        let shared = Arc::new(Shared {
+            stats: Arc::default(),
+            reasons: Reasons::default(),
+            timeout: options.timeout,
+            follow_redirects: options.follow_redirects,
+            ok_status: options.ok_status.clone(),
+            target,
+        });
+        let connector = TowerToHyperService::new(client::connector());
         Self {
-            shared: Arc::new(Shared {
-                client: client::client(options.connections),
-                stats: Arc::default(),
-                reasons: Reasons::default(),
-                timeout: options.timeout,
-                follow_redirects: options.follow_redirects,
-                ok_status: options.ok_status.clone(),
-                target,
-            }),
-            slots: Arc::new(Semaphore::new(options.connections)),
-            connections: options.connections as u32,
-            tasks: JoinSet::new(),
+            pool: Pool::new(shared.clone(), connector, options.connections),
+            shared,
             sessions: Sessions::default(),
             base,
             session: options.session,
@@ -263,47 +219,22 @@ impl Sink for BrowseSink {
         for record in batch.records() {
             let page = request::plan(record, self.base.as_ref());
             let planned = page.and_then(|p| self.headers(&p).map(|h| (p.uri, h)));
-            let (uri, headers) = match planned {
-                Ok(x) => x,
-                Err(reason) => {
-                    self.shared.failed(&reason);
-                    continue;
-                }
-            };
-            let slot = self
-                .slots
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the slots semaphore is never closed");
-            let shared = self.shared.clone();
-            self.tasks.spawn(async move {
-                shared.visit(uri, headers).await;
-                drop(slot);
-            });
-            while self.tasks.try_join_next().is_some() {}
+            match planned {
+                Ok((uri, headers)) => self.pool.submit(uri, headers).await,
+                Err(reason) => self.shared.failed(&reason),
+            }
         }
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        let idle = tokio::time::timeout(
-            self.flush_timeout,
-            self.slots.acquire_many(self.connections),
-        )
-        .await;
-        if idle.is_ok() {
-            while self.tasks.try_join_next().is_some() {}
+        let Err(records) = self.pool.drain(self.flush_timeout).await else {
             return Ok(());
-        }
+        };
         // Requests still unanswered at the deadline: cancelled and counted failed.
-        self.tasks.abort_all();
-        let mut records = 0;
-        while let Some(done) = self.tasks.join_next().await {
-            if done.is_err() {
-                records += 1;
-                self.shared.failed("no answer by the flush deadline");
-            }
+        if records > 0 {
+            self.shared
+                .failed_many(records, "no answer by the flush deadline");
         }
         Err(SinkError::Undelivered {
             target: self.shared.target.clone(),
