@@ -4,8 +4,9 @@
 //! Each record becomes a GET of its URL (its site replaced by BASE_URL when given, see
 //! [`request`]), with the event's user agent, its referrer (the landing's own, else the
 //! session's previous page) and the session in a cookie (`csgen_session=ID`) or a
-//! header, at the pace the generator sets. At most `connections` requests are in flight;
-//! when all are busy, `send` waits, which slows the generator instead of queueing.
+//! header, at the pace the generator sets. At most `connections` requests are in flight,
+//! each task on its own kept-alive connection, and one batch waits behind them; beyond
+//! that `send` waits, which slows the generator instead of queueing.
 //!
 //! A click is delivered when its answer's status is accepted (`ok-status`, default
 //! 2xx and 3xx) and failed otherwise, with `HTTP 404` or the transport error as its
@@ -25,12 +26,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use csgen_pipeline::endpoint::Form;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::HeaderMap;
 use hyper_util::service::TowerToHyperService;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 pub use self::options::{BrowseOptions, OkStatus, SessionCarrier};
 use self::pool::Pool;
-use self::request::{Base, Sessions};
+use self::request::{Base, Planner};
 use crate::context::{Built, SinkContext, SinkEndpoint};
 use crate::http::client;
 use crate::reasons::Reasons;
@@ -131,15 +134,17 @@ impl Shared {
     }
 }
 
-/// The browse sink: plans each click's request in order (the sessions' referrers need
-/// it) and hands it to its pool of request tasks.
+/// The browse sink: hands each batch to its dispatcher task, which plans every click's
+/// request in order (the sessions' referrers need it) and queues it for the pool's
+/// request tasks. Planning runs on the runtime's threads beside the requests, so the
+/// caller's thread is woken once a batch, not once a click.
 pub struct BrowseSink {
     shared: Arc<Shared>,
-    pool: Pool,
-    sessions: Sessions,
-    base: Option<Base>,
-    session: SessionCarrier,
-    headers: HeaderMap,
+    /// The dispatcher before its task is started (on the first batch).
+    unstarted: Option<Dispatcher>,
+    link: Option<Link>,
+    /// Records handed to the dispatcher so far.
+    handed: u64,
     flush_timeout: Duration,
 }
 
@@ -160,78 +165,146 @@ impl BrowseSink {
             target,
         });
         let connector = TowerToHyperService::new(client::connector());
-        Self {
+        let dispatcher = Dispatcher {
+            planner: Planner::new(base, options.session, headers),
             pool: Pool::new(shared.clone(), connector, options.connections),
+            shared: shared.clone(),
+        };
+        Self {
             shared,
-            sessions: Sessions::default(),
-            base,
-            session: options.session,
-            headers,
+            unstarted: Some(dispatcher),
+            link: None,
+            handed: 0,
             flush_timeout,
         }
     }
 
-    /// The headers of one click's request, or why it cannot be sent.
-    fn headers(&mut self, page: &request::PageRequest) -> Result<HeaderMap, String> {
-        let mut h = HeaderMap::with_capacity(4 + self.headers.len());
-        let value = |what: &str, v: &str| {
-            HeaderValue::from_str(v)
-                .map_err(|_| format!("the {what} cannot be a header value; not requested"))
-        };
-        let ua = page
-            .user_agent
-            .as_deref()
-            .unwrap_or(crate::http::USER_AGENT);
-        h.insert(header::USER_AGENT, value("user agent", ua)?);
-        let referrer =
-            self.sessions
-                .referrer(page.session.as_deref(), page.referrer.as_deref(), &page.uri);
-        if let Some(r) = referrer {
-            h.insert(header::REFERER, value("referrer", &r)?);
+    fn link(&mut self) -> Option<&mut Link> {
+        if let Some(dispatcher) = self.unstarted.take() {
+            // One batch queued (and one being planned) bounds memory; `send` waits beyond.
+            let (batches, msgs) = mpsc::channel(1);
+            let (cancel, cancels) = mpsc::channel(1);
+            let task = tokio::spawn(dispatcher.run(msgs, cancels));
+            self.link = Some(Link {
+                batches,
+                cancel,
+                task,
+            });
         }
-        if let Some(id) = &page.session {
-            match self.session {
-                SessionCarrier::Cookie => {
-                    h.insert(
-                        header::COOKIE,
-                        value("session", &format!("{SESSION_COOKIE}={id}"))?,
-                    );
-                }
-                SessionCarrier::Header => {
-                    h.insert(
-                        HeaderName::from_static(SESSION_HEADER),
-                        value("session", id)?,
-                    );
-                }
-                SessionCarrier::None => {}
+        self.link.as_mut()
+    }
+
+    fn stopped(&self) -> SinkError {
+        SinkError::fatal(&self.shared.target, "the request tasks stopped".to_owned())
+    }
+}
+
+/// The sink's side of its dispatcher task.
+struct Link {
+    batches: mpsc::Sender<Msg>,
+    /// Cancels everything queued and in flight; answered once done.
+    cancel: mpsc::Sender<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Link {
+    /// A dropped sink sends nothing more: its dispatcher stops and with it the requests.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+enum Msg {
+    Batch(Batch),
+    /// Answered once every click handed so far is answered or failed.
+    Idle(oneshot::Sender<()>),
+}
+
+/// The task that plans requests and queues them for the pool.
+struct Dispatcher {
+    planner: Planner,
+    pool: Pool,
+    shared: Arc<Shared>,
+}
+
+impl Dispatcher {
+    async fn run(
+        mut self,
+        mut msgs: mpsc::Receiver<Msg>,
+        mut cancels: mpsc::Receiver<oneshot::Sender<()>>,
+    ) {
+        loop {
+            let cancelled = tokio::select! {
+                biased;
+                Some(ack) = cancels.recv() => Some(ack),
+                more = self.step(&mut msgs) => match more {
+                    true => None,
+                    false => return,
+                },
+            };
+            if let Some(ack) = cancelled {
+                self.pool.abort().await;
+                while msgs.try_recv().is_ok() {}
+                let _ = ack.send(());
             }
         }
-        for (name, v) in &self.headers {
-            h.insert(name, v.clone());
+    }
+
+    /// Handles the next message; false once the sink is gone.
+    async fn step(&mut self, msgs: &mut mpsc::Receiver<Msg>) -> bool {
+        match msgs.recv().await {
+            None => false,
+            Some(Msg::Batch(batch)) => {
+                for record in batch.records() {
+                    match self.planner.plan(record) {
+                        Ok((uri, headers)) => self.pool.submit(uri, headers).await,
+                        Err(reason) => self.shared.failed(&reason),
+                    }
+                }
+                true
+            }
+            Some(Msg::Idle(done)) => {
+                self.pool.idle().await;
+                let _ = done.send(());
+                true
+            }
         }
-        Ok(h)
     }
 }
 
 #[async_trait::async_trait]
 impl Sink for BrowseSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        for record in batch.records() {
-            let page = request::plan(record, self.base.as_ref());
-            let planned = page.and_then(|p| self.headers(&p).map(|h| (p.uri, h)));
-            match planned {
-                Ok((uri, headers)) => self.pool.submit(uri, headers).await,
-                Err(reason) => self.shared.failed(&reason),
-            }
+        let records = batch.len() as u64;
+        let sent = match self.link() {
+            Some(link) => link.batches.send(Msg::Batch(batch)).await.is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(self.stopped());
         }
+        self.handed += records;
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        let Err(records) = self.pool.drain(self.flush_timeout).await else {
-            return Ok(());
+        let flush_timeout = self.flush_timeout;
+        let Some(link) = self.link.as_mut() else {
+            return Ok(()); // nothing was ever sent
         };
-        // Requests still unanswered at the deadline: cancelled and counted failed.
+        let (done, answered) = oneshot::channel();
+        let idle =
+            async { link.batches.send(Msg::Idle(done)).await.is_ok() && answered.await.is_ok() };
+        if tokio::time::timeout(flush_timeout, idle).await == Ok(true) {
+            return Ok(());
+        }
+        // Clicks still unanswered at the deadline: cancelled and counted failed.
+        let (ack, acked) = oneshot::channel();
+        if link.cancel.send(ack).await.is_ok() {
+            let _ = acked.await;
+        }
+        let s = self.shared.stats.snapshot();
+        let records = self.handed.saturating_sub(s.delivered + s.failed);
         if records > 0 {
             self.shared
                 .failed_many(records, "no answer by the flush deadline");
@@ -239,7 +312,7 @@ impl Sink for BrowseSink {
         Err(SinkError::Undelivered {
             target: self.shared.target.clone(),
             records,
-            timeout: self.flush_timeout,
+            timeout: flush_timeout,
         })
     }
 

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hyper::Uri;
 use hyper::header::HeaderMap;
@@ -106,21 +106,20 @@ impl Pool {
         }
     }
 
-    /// Waits up to `timeout` for every queued click to be answered. At the deadline the
-    /// clicks still unanswered are cancelled (their connections closed) and their number
-    /// returned; the pool then starts afresh.
-    pub async fn drain(&mut self, timeout: Duration) -> Result<(), u64> {
+    /// Waits until every queued click is answered or failed.
+    pub async fn idle(&self) {
         let all = u32::try_from(self.connections).unwrap_or(u32::MAX);
-        let idle = tokio::time::timeout(timeout, self.slots.acquire_many(all)).await;
-        if idle.is_ok() {
-            return Ok(());
-        }
-        let unanswered = self.connections - self.slots.available_permits();
+        // The slots are never closed, so this waits for them all.
+        let _all = self.slots.acquire_many(all).await;
+    }
+
+    /// Cancels every click queued or in flight (their connections closed) and waits
+    /// until no task runs: the pool then starts afresh.
+    pub async fn abort(&mut self) {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
-        // The tasks are gone; the clicks they had not taken go with the old queue.
+        // The clicks no task had taken go with the old queue, giving back their slots.
         self.queue = Arc::default();
-        Err(unanswered as u64)
     }
 }
 

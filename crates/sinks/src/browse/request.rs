@@ -12,14 +12,17 @@
 use std::collections::HashMap;
 
 use hyper::Uri;
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::uri::{Authority, Parts, PathAndQuery, Scheme};
 
+use super::{SESSION_COOKIE, SESSION_HEADER, SessionCarrier};
 use crate::http::check_url;
 
 /// Where requests go instead of the click URL's own site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Base {
-    /// `scheme://host[:port]`.
-    origin: String,
+    scheme: Scheme,
+    authority: Authority,
     /// The base URL's path without its trailing `/` (empty for none).
     prefix: String,
 }
@@ -27,13 +30,14 @@ pub struct Base {
 impl Base {
     pub fn parse(url: &str) -> Result<Self, String> {
         let uri = check_url(url, "base URL")?;
-        let origin = format!(
-            "{}://{}",
-            uri.scheme_str().unwrap_or("http"),
-            uri.authority().map_or("", |a| a.as_str())
-        );
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(format!(
+                "base URL {url:?}: expected http://HOST[:PORT]/PATH"
+            ));
+        };
         Ok(Self {
-            origin,
+            scheme: scheme.clone(),
+            authority: authority.clone(),
             prefix: uri.path().trim_end_matches('/').to_owned(),
         })
     }
@@ -62,7 +66,9 @@ pub fn plan(record: &[u8], base: Option<&Base>) -> Result<PageRequest, String> {
     })
 }
 
-/// The click URL with its site replaced by `base`'s.
+/// The click URL with its site replaced by `base`'s. The click URL is parsed once; its
+/// path is shared, not copied, when the base has no path of its own (this runs for
+/// every click).
 fn rewrite(url: &str, base: Option<&Base>) -> Result<Uri, String> {
     let bad = || format!("click URL {url:?} is not an http(s) URL; not requested");
     let uri: Uri = url.parse().map_err(|_| bad())?;
@@ -70,10 +76,88 @@ fn rewrite(url: &str, base: Option<&Base>) -> Result<Uri, String> {
         return Err(bad());
     }
     let Some(base) = base else { return Ok(uri) };
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    format!("{}{}{path}", base.origin, base.prefix)
-        .parse()
-        .map_err(|_| bad())
+    let path = match uri.path_and_query() {
+        Some(p) if base.prefix.is_empty() && p.as_str().starts_with('/') => p.clone(),
+        p => {
+            let p = p.map_or("", PathAndQuery::as_str);
+            let slash = if p.starts_with('/') { "" } else { "/" };
+            PathAndQuery::try_from(format!("{}{slash}{p}", base.prefix)).map_err(|_| bad())?
+        }
+    };
+    let mut parts = Parts::default();
+    parts.scheme = Some(base.scheme.clone());
+    parts.authority = Some(base.authority.clone());
+    parts.path_and_query = Some(path);
+    Uri::from_parts(parts).map_err(|_| bad())
+}
+
+/// Turns records into requests, in order: each click's URI and headers.
+#[derive(Debug)]
+pub struct Planner {
+    base: Option<Base>,
+    sessions: Sessions,
+    session: SessionCarrier,
+    /// The option headers, sent with every request.
+    headers: HeaderMap,
+}
+
+impl Planner {
+    pub fn new(base: Option<Base>, session: SessionCarrier, headers: HeaderMap) -> Self {
+        Self {
+            base,
+            sessions: Sessions::default(),
+            session,
+            headers,
+        }
+    }
+
+    /// The request of one record, or why it is not requested.
+    pub fn plan(&mut self, record: &[u8]) -> Result<(Uri, HeaderMap), String> {
+        let page = plan(record, self.base.as_ref())?;
+        let headers = self.headers(&page)?;
+        Ok((page.uri, headers))
+    }
+
+    /// The headers of one click's request, or why it cannot be sent.
+    fn headers(&mut self, page: &PageRequest) -> Result<HeaderMap, String> {
+        let mut h = HeaderMap::with_capacity(4 + self.headers.len());
+        let value = |what: &str, v: &str| {
+            HeaderValue::from_str(v)
+                .map_err(|_| format!("the {what} cannot be a header value; not requested"))
+        };
+        let ua = match page.user_agent.as_deref() {
+            Some(ua) => value("user agent", ua)?,
+            None => HeaderValue::from_static(crate::http::USER_AGENT),
+        };
+        h.insert(header::USER_AGENT, ua);
+        let referrer =
+            self.sessions
+                .referrer(page.session.as_deref(), page.referrer.as_deref(), &page.uri);
+        if let Some(r) = referrer {
+            h.insert(header::REFERER, value("referrer", &r)?);
+        }
+        if let Some(id) = &page.session {
+            match self.session {
+                SessionCarrier::Cookie => {
+                    h.insert(
+                        header::COOKIE,
+                        value("session", &format!("{SESSION_COOKIE}={id}"))?,
+                    );
+                }
+                SessionCarrier::Header => {
+                    h.insert(
+                        HeaderName::from_static(SESSION_HEADER),
+                        value("session", id)?,
+                    );
+                }
+                SessionCarrier::None => {}
+            }
+        }
+        for (name, v) in &self.headers {
+            h.insert(name, v.clone());
+        }
+        Ok(h)
+    }
 }
 
 /// Where a redirect from `current` to `location` leads, if it stays on the same site

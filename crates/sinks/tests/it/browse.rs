@@ -253,12 +253,17 @@ async fn clicks_unanswered_at_the_flush_deadline_are_cancelled_and_counted() {
     ))
     .await;
     let started = Instant::now();
-    let err = browse(&mut sink, 2).await.unwrap_err();
+    // Two clicks in flight, four queued behind them: all six count at the deadline.
+    let err = browse(&mut sink, 6).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
-    assert!(err.contains("2 records not delivered"), "{err}");
+    assert!(err.contains("6 records not delivered"), "{err}");
     let s = sink.stats().snapshot();
-    assert_eq!((s.delivered, s.failed, s.in_flight), (0, 2, 0));
+    assert_eq!((s.delivered, s.failed, s.in_flight), (0, 6, 0));
     assert!(reasons(&sink).contains("no answer by the flush deadline"));
+    assert!(
+        server.requests() <= 2,
+        "never more than `connections` requests"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
