@@ -9,6 +9,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::task::Poll;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -56,7 +57,14 @@ struct Open {
 
 impl Open {
     fn serves(&self, uri: &Uri) -> bool {
-        uri.scheme() == Some(&self.scheme) && uri.authority() == Some(&self.authority)
+        let same = |a: &str, b: &str| std::ptr::eq(a, b) || a.eq_ignore_ascii_case(b);
+        match (uri.scheme(), uri.authority()) {
+            // Clicks sent to a base share its scheme and authority: one pointer check.
+            (Some(s), Some(a)) => {
+                same(s.as_str(), self.scheme.as_str()) && same(a.as_str(), self.authority.as_str())
+            }
+            _ => false,
+        }
     }
 }
 
@@ -138,7 +146,10 @@ impl Conn {
     /// is still up, else a new one.
     async fn ready(&mut self, uri: &Uri) -> Result<&mut Open, String> {
         let mut current = self.open.take().filter(|o| o.serves(uri));
+        // A connection closed since its last answer is found out when the click is
+        // sent: hyper then gives the unsent request back, and `get` opens a new one.
         if let Some(open) = current.as_mut()
+            && !open.sender.is_ready()
             && drive(&mut open.driver, open.sender.ready()).await.is_err()
         {
             current = None;
@@ -194,9 +205,17 @@ fn host_header(
 /// Polls `work` to its end while keeping the connection going. The connection is
 /// dropped the moment it ends: that answers whatever was pending on it with an error,
 /// so `work` always ends too.
+///
+/// `work` is polled first, and again after the connection: an answer's body usually
+/// arrives with its head, and a connection whose last answer is read is idle, so most
+/// of a click's steps finish without polling hyper's side at all (polling it costs
+/// about as much as parsing an answer).
 async fn drive<F: Future>(driver: &mut Option<Driver>, work: F) -> F::Output {
     let mut work = pin!(work);
     poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
         if let Some(d) = driver.as_mut()
             && d.as_mut().poll(cx).is_ready()
         {

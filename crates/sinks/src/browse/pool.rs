@@ -1,20 +1,24 @@
 //! The request tasks of a browse sink: at most `connections` long-lived tasks, each
 //! with its own connection ([`Conn`]), taking clicks from one queue.
 //!
-//! A click holds one of `connections` slots from the moment it is queued until its
-//! answer is read, so at most `connections` clicks are queued or in flight and
-//! [`Pool::submit`] waits when all slots are taken (which slows the generator instead
-//! of queueing). A task is started only when a click finds every task busy, so a short
-//! run opens as few connections as it needs.
+//! A click holds one of `2 × connections` slots from the moment it is queued until its
+//! answer is read, so at most `connections` clicks are in flight and as many more
+//! queued, and [`Pool::submit`] waits when all slots are taken (which slows the
+//! generator instead of queueing). A task is started only when a click finds every
+//! task busy, so a short run opens as few connections as it needs.
 
 use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 
 use hyper::Uri;
 use hyper::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Sleep;
 
 use super::conn::{Conn, Connector};
 use super::request::same_site;
@@ -70,28 +74,49 @@ pub struct Pool {
     shared: Arc<Shared>,
     connector: Connector,
     queue: Arc<Queue>,
+    /// One per click queued or in flight: twice `connections`, so that a task finishing
+    /// a click usually finds the next one queued and sends it at once.
     slots: Arc<Semaphore>,
+    capacity: u32,
+    /// Slots taken ahead, a batch at a time: the dispatcher is woken once per batch of
+    /// answers, not once per answer.
+    reserve: Option<OwnedSemaphorePermit>,
     connections: usize,
     tasks: JoinSet<()>,
 }
 
 impl Pool {
     pub fn new(shared: Arc<Shared>, connector: Connector, connections: usize) -> Self {
+        let capacity = u32::try_from(connections.saturating_mul(2)).unwrap_or(u32::MAX);
         Self {
             shared,
             connector,
             queue: Arc::default(),
-            slots: Arc::new(Semaphore::new(connections)),
+            slots: Arc::new(Semaphore::new(capacity as usize)),
+            capacity,
+            reserve: None,
             connections,
             tasks: JoinSet::new(),
         }
     }
 
-    /// Queues a GET of `uri`, waiting while `connections` clicks are queued or in flight.
+    /// Queues a GET of `uri`, waiting while the queue is full.
     pub async fn submit(&mut self, uri: Uri, headers: HeaderMap) {
-        let Ok(slot) = self.slots.clone().acquire_owned().await else {
-            // The slots are never closed; were they, the click could not be sent.
-            return self.shared.failed("the sink is closed; not requested");
+        let slot = match self.reserve.as_mut().and_then(|r| r.split(1)) {
+            Some(slot) => slot,
+            None => {
+                let batch = (self.capacity / 4).max(1);
+                let Ok(mut taken) = self.slots.clone().acquire_many_owned(batch).await else {
+                    // The slots are never closed; were they, the click could not be sent.
+                    return self.shared.failed("the sink is closed; not requested");
+                };
+                let slot = taken.split(1);
+                self.reserve = Some(taken);
+                match slot {
+                    Some(slot) => slot,
+                    None => return self.shared.failed("no slot for the click; not requested"),
+                }
+            }
         };
         self.queue.push(Job {
             uri,
@@ -107,10 +132,10 @@ impl Pool {
     }
 
     /// Waits until every queued click is answered or failed.
-    pub async fn idle(&self) {
-        let all = u32::try_from(self.connections).unwrap_or(u32::MAX);
+    pub async fn idle(&mut self) {
+        self.reserve = None;
         // The slots are never closed, so this waits for them all.
-        let _all = self.slots.acquire_many(all).await;
+        let _all = self.slots.acquire_many(self.capacity).await;
     }
 
     /// Cancels every click queued or in flight (their connections closed) and waits
@@ -120,19 +145,53 @@ impl Pool {
         while self.tasks.join_next().await.is_some() {}
         // The clicks no task had taken go with the old queue, giving back their slots.
         self.queue = Arc::default();
+        self.reserve = None;
     }
 }
 
 /// A request task: clicks from the queue, one at a time, on its own connection.
 async fn work(shared: Arc<Shared>, queue: Arc<Queue>, mut conn: Conn) {
+    let mut deadline = pin!(tokio::time::sleep(shared.timeout));
     while let Some(job) = queue.pop().await {
-        visit(&shared, &mut conn, job.uri, job.headers).await;
+        visit(&shared, &mut conn, deadline.as_mut(), job.uri, job.headers).await;
     }
 }
 
+/// `work` to its end, or `None` at `due`. `deadline` is the task's one timer: it is
+/// set again only when it goes off before `due` (a click's timer is later than the
+/// last click's), not for every click, which would cost a timer-wheel update each.
+async fn within<F: Future>(
+    mut deadline: Pin<&mut Sleep>,
+    due: Instant,
+    work: F,
+) -> Option<F::Output> {
+    let due = tokio::time::Instant::from_std(due);
+    let mut work = pin!(work);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        while deadline.as_mut().poll(cx).is_ready() {
+            if deadline.deadline() >= due {
+                return Poll::Ready(None);
+            }
+            deadline.as_mut().reset(due);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 /// Requests `uri` (following same-site redirects if asked) and accounts for the click.
-async fn visit(shared: &Shared, conn: &mut Conn, mut uri: Uri, mut headers: HeaderMap) {
+async fn visit(
+    shared: &Shared,
+    conn: &mut Conn,
+    mut deadline: Pin<&mut Sleep>,
+    mut uri: Uri,
+    mut headers: HeaderMap,
+) {
     let started = Instant::now();
+    let mut hop_started = started;
     let mut hops = 0;
     loop {
         // Only a redirect needs the headers again (without, there is one pass).
@@ -141,16 +200,17 @@ async fn visit(shared: &Shared, conn: &mut Conn, mut uri: Uri, mut headers: Head
         } else {
             std::mem::take(&mut headers)
         };
-        let answer = match tokio::time::timeout(shared.timeout, conn.get(&uri, sent)).await {
-            Ok(Ok(a)) => a,
-            Ok(Err(reason)) => {
+        let due = hop_started + shared.timeout;
+        let answer = match within(deadline.as_mut(), due, conn.get(&uri, sent)).await {
+            Some(Ok(a)) => a,
+            Some(Err(reason)) => {
                 shared
                     .stats
                     .calls()
                     .record(CallClass::Error, started.elapsed());
                 return shared.failed(&reason);
             }
-            Err(_) => {
+            None => {
                 conn.reset();
                 shared
                     .stats
@@ -167,6 +227,7 @@ async fn visit(shared: &Shared, conn: &mut Conn, mut uri: Uri, mut headers: Head
         if let Some(next) = redirect {
             uri = next;
             hops += 1;
+            hop_started = Instant::now();
             continue;
         }
         shared
