@@ -157,7 +157,9 @@ impl Conn {
         let open = match current {
             Some(open) => open,
             None => {
-                let mut open = connect(&self.connector, uri).await?;
+                // Boxed: connecting is rare and its future large; inline, every click's
+                // future would be as large and copied as it moves.
+                let mut open = Box::pin(connect(&self.connector, uri)).await?;
                 drive(&mut open.driver, open.sender.ready())
                     .await
                     .map_err(|e| transport(&e).to_string())?;
