@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use hyper::Uri;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, Parts, PathAndQuery, Scheme};
@@ -66,24 +67,35 @@ pub fn plan(record: &[u8], base: Option<&Base>) -> Result<PageRequest, String> {
     })
 }
 
-/// The click URL with its site replaced by `base`'s. The click URL is parsed once; its
-/// path is shared, not copied, when the base has no path of its own (this runs for
-/// every click).
+/// The click URL with its site replaced by `base`'s. With a base, only the click's
+/// path and query are read (its site is replaced, so it is not parsed): this runs for
+/// every click, and a whole URL costs three times as much to parse.
 fn rewrite(url: &str, base: Option<&Base>) -> Result<Uri, String> {
     let bad = || format!("click URL {url:?} is not an http(s) URL; not requested");
-    let uri: Uri = url.parse().map_err(|_| bad())?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+    let Some(base) = base else {
+        let uri: Uri = url.parse().map_err(|_| bad())?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.authority().is_none() {
+            return Err(bad());
+        }
+        return Ok(uri);
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    let (site, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if site.is_empty() {
         return Err(bad());
     }
-    let Some(base) = base else { return Ok(uri) };
-    let path = match uri.path_and_query() {
-        Some(p) if base.prefix.is_empty() && p.as_str().starts_with('/') => p.clone(),
-        p => {
-            let p = p.map_or("", PathAndQuery::as_str);
-            let slash = if p.starts_with('/') { "" } else { "/" };
-            PathAndQuery::try_from(format!("{}{slash}{p}", base.prefix)).map_err(|_| bad())?
-        }
-    };
+    // A fragment is never sent (as a parsed URI drops it).
+    let path = path.split_once('#').map_or(path, |(p, _)| p);
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    let path = if base.prefix.is_empty() && slash.is_empty() {
+        PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(path.as_bytes()))
+    } else {
+        PathAndQuery::try_from(format!("{}{slash}{path}", base.prefix))
+    }
+    .map_err(|_| bad())?;
     let mut parts = Parts::default();
     parts.scheme = Some(base.scheme.clone());
     parts.authority = Some(base.authority.clone());
@@ -264,6 +276,32 @@ mod tests {
                 e.contains(want),
                 "{:?}: {e}",
                 String::from_utf8_lossy(record)
+            );
+        }
+        let base = Base::parse("http://127.0.0.1:8080").unwrap();
+        for (record, want) in [
+            (&b"https:///api/x"[..], "not an http(s) URL"),
+            (b"http:/h/x", "not an http(s) URL"),
+            (b"https://h/a b", "not an http(s) URL"),
+            (b"https://h/\x7f", "not an http(s) URL"),
+            (b"webstore.demo.com/api", "not an http(s) URL"),
+        ] {
+            let e = plan(record, Some(&base)).unwrap_err();
+            assert!(
+                e.contains(want),
+                "{:?}: {e}",
+                String::from_utf8_lossy(record)
+            );
+        }
+        for (url, want) in [
+            ("https://h/a?x=1#frag", "http://127.0.0.1:8080/a?x=1"),
+            ("https://h?x=1", "http://127.0.0.1:8080/?x=1"),
+            ("https://h", "http://127.0.0.1:8080/"),
+        ] {
+            assert_eq!(
+                plan(url.as_bytes(), Some(&base)).unwrap().uri,
+                want,
+                "{url}"
             );
         }
         for bad in ["ftp://x", "http://u:p@h", "http://h/#x", "/relative"] {
