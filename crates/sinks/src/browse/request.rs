@@ -83,12 +83,16 @@ fn rewrite(url: &str, base: Option<&Base>) -> Result<Uri, String> {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(bad)?;
-    let (site, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let site_end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let (site, path) = rest.split_at(site_end);
     if site.is_empty() {
         return Err(bad());
     }
     // A fragment is never sent (as a parsed URI drops it).
-    let path = path.split_once('#').map_or(path, |(p, _)| p);
+    let path = path.find('#').map_or(path, |end| &path[..end]);
     let slash = if path.starts_with('/') { "" } else { "/" };
     let path = if base.prefix.is_empty() && slash.is_empty() {
         PathAndQuery::from_maybe_shared(Bytes::copy_from_slice(path.as_bytes()))
