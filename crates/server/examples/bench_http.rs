@@ -8,6 +8,10 @@
 //!   `http:URL`; prints records/s and MB/s;
 //! - `bench_http browse BASE N CONNECTIONS` — N classic clicks into
 //!   `browse:BASE?connections=CONNECTIONS`; prints requests/s.
+//!
+//! The runtime is tokio's multi-threaded one, as `csgen` runs; `CSGEN_BENCH_RUNTIME=current`
+//! picks the current-thread runtime instead (for browse it made no difference under
+//! callgrind: the same instructions a request).
 
 use std::io::Read;
 use std::sync::Arc;
