@@ -279,3 +279,27 @@ async fn an_https_base_that_speaks_no_tls_fails_each_click_with_the_reason() {
     assert!(!reasons(&sink).is_empty());
     eprintln!("{}", reasons(&sink));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_sink_sends_nothing_more() {
+    let server = FaultServer::start(|_| Fault::Slow(Duration::from_millis(500)));
+    let mut sink = open(&format!("browse:{}?connections=2", server.url(""))).await;
+    let batch = json_batch(0, 10);
+    sink.stats().add_generated(10);
+    sink.send(batch).await.expect("queued");
+    poll_until(|| server.requests() >= 2).await;
+    drop(sink);
+    // The two clicks in flight were the last: nothing else is sent once the sink is
+    // gone (waiting past the slow answers, when the tasks would have sent the next).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.requests(), 2);
+}
+
+/// Waits (at most 10 s) until `done`.
+async fn poll_until(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
