@@ -5,8 +5,9 @@
 //! [`request`]), with the event's user agent, its referrer (the landing's own, else the
 //! session's previous page) and the session in a cookie (`csgen_session=ID`) or a
 //! header, at the pace the generator sets. At most `connections` requests are in flight,
-//! each task on its own kept-alive connection, and one batch waits behind them; beyond
-//! that `send` waits, which slows the generator instead of queueing.
+//! each task on its own kept-alive connection, as many planned clicks are queued for
+//! them and one batch waits behind; beyond that `send` waits, which slows the generator
+//! instead of queueing more.
 //!
 //! A click is delivered when its answer's status is accepted (`ok-status`, default
 //! 2xx and 3xx) and failed otherwise, with `HTTP 404` or the transport error as its
