@@ -5,8 +5,18 @@
 #     records a request, 4 requests in flight);
 #  2. browse mode against nginx, compared with wrk against the same nginx: nginx with one
 #     worker on core 0, each client in turn on core 1 with the same number of
-#     connections: requests/s and browse ÷ wrk.
+#     connections: requests/s and browse ÷ wrk, and each client's CPU time (user +
+#     system) a request, whose ratio wrk ÷ browse is the throughput ratio to expect
+#     when the client's core is the limit (on a loaded machine nginx's share of core 0
+#     limits both clients alike and squeezes the requests/s ratio towards 1).
 # Usage: scripts/bench-http.sh [RECORDS=2000000] [REQUESTS=200000] [CONNECTIONS=32] [ROUNDS=3]
+# Environment:
+#  BASELINE=PATH   another bench_http binary (e.g. a copy built from an older commit),
+#                  run in each round after the current one: before/after in one run;
+#  CALLGRIND=1     then instructions per request under valgrind's callgrind (user space
+#                  only, so repeatable on a loaded machine): browse (and BASELINE) as the
+#                  difference of two runs (REQUESTS and REQUESTS/5, which cancels the
+#                  start-up), and wrk over 3 seconds.
 # The csgen side is crates/server/examples/bench_http.rs in release (the library code
 # `csgen collect` and `csgen generate --sink http:/browse:` run; building it skips
 # DataFusion, which the full binary links).
@@ -86,12 +96,54 @@ for _ in $(seq 1 200); do
   (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.05
 done
+# Each client's CPU time (user + system, from bash's `time`) over its requests is a
+# second figure: on a loaded machine nginx's share of core 0 limits every client alike,
+# while the CPU a client spends on a request is its own.
+TIMEFORMAT='%U %S'
+cpu_us() { # FILE REQUESTS: CPU microseconds a request from a `time` line
+  awk -v n="$2" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$1"
+}
+browse() { # BIN: "requests/s cpu-us-a-request" of browse mode against nginx, on core 1
+  { time taskset -c 1 "$1" browse "http://127.0.0.1:$port" "$requests" "$connections" \
+    >"$tmp/browse.out"; } 2>"$tmp/browse.cpu"
+  echo "$(sed -n '1s/.* \([0-9]*\) records\/s.*/\1/p' "$tmp/browse.out") $(cpu_us "$tmp/browse.cpu" "$requests")"
+}
 echo "== nginx (1 worker, core 0); clients on core 1, $connections connections"
+echo "   (req/s, then CPU microseconds a request: user + system, the client's own)"
 for r in $(seq 1 "$rounds"); do
-  w=$(taskset -c 1 wrk -t1 -c"$connections" -d10s "http://127.0.0.1:$port/api/group/1?userid=1" |
-    sed -n 's/^Requests\/sec: *//p')
-  b=$(taskset -c 1 "$bin" browse "http://127.0.0.1:$port" "$requests" "$connections" |
-    sed -n '1s/.* \([0-9]*\) records\/s.*/\1/p')
-  awk -v r="$r" -v w="$w" -v b="$b" \
-    'BEGIN { printf "round %s: wrk %.0f req/s, browse %.0f req/s, browse/wrk %.2f\n", r, w, b, b / w }'
+  { time taskset -c 1 wrk -t1 -c"$connections" -d10s "http://127.0.0.1:$port/api/group/1?userid=1" \
+    >"$tmp/wrk.out"; } 2>"$tmp/wrk.cpu"
+  w=$(sed -n 's/^Requests\/sec: *//p' "$tmp/wrk.out")
+  wc=$(cpu_us "$tmp/wrk.cpu" "$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$tmp/wrk.out")")
+  read -r b bc <<<"$(browse "$bin")"
+  line=$(awk -v r="$r" -v w="$w" -v wc="$wc" -v b="$b" -v bc="$bc" \
+    'BEGIN { printf "round %s: wrk %.0f req/s %.1f us, browse %.0f req/s %.1f us: browse/wrk %.2f, by CPU %.2f", r, w, wc, b, bc, b / w, wc / bc }')
+  if [ -n "${BASELINE:-}" ]; then
+    read -r o oc <<<"$(browse "$BASELINE")"
+    line+=$(awk -v w="$w" -v wc="$wc" -v o="$o" -v oc="$oc" \
+      'BEGIN { printf "; baseline %.0f req/s %.1f us: %.2f, by CPU %.2f", o, oc, o / w, wc / oc }')
+  fi
+  echo "$line"
 done
+
+[ -n "${CALLGRIND:-}" ] || exit 0
+command -v valgrind >/dev/null || { echo "CALLGRIND=1 needs valgrind" >&2; exit 1; }
+instructions() { # OUTFILE CMD...: total instructions (Ir) of CMD under callgrind
+  local out=$1
+  shift
+  taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$out.stdout" 2>"$out.log"
+  sed -n 's/^summary: //p' "$out"
+}
+per_request() { # BIN: instructions per browse request
+  local small=$((requests / 5))
+  local a b
+  a=$(instructions "$tmp/cg.small" "$1" browse "http://127.0.0.1:$port" "$small" "$connections")
+  b=$(instructions "$tmp/cg.large" "$1" browse "http://127.0.0.1:$port" "$requests" "$connections")
+  awk -v a="$a" -v b="$b" -v n=$((requests - small)) 'BEGIN { printf "%.0f", (b - a) / n }'
+}
+echo "== instructions per request (callgrind, user space)"
+w=$(instructions "$tmp/cg.wrk" wrk -t1 -c"$connections" -d3s "http://127.0.0.1:$port/api/group/1?userid=1")
+n=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$tmp/cg.wrk.stdout")
+awk -v w="$w" -v n="$n" 'BEGIN { printf "wrk: %.0f instructions a request (%d requests)\n", w / n, n }'
+echo "browse: $(per_request "$bin") instructions a request"
+[ -z "${BASELINE:-}" ] || echo "baseline: $(per_request "$BASELINE") instructions a request"

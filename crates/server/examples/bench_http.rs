@@ -8,6 +8,10 @@
 //!   `http:URL`; prints records/s and MB/s;
 //! - `bench_http browse BASE N CONNECTIONS` — N classic clicks into
 //!   `browse:BASE?connections=CONNECTIONS`; prints requests/s.
+//!
+//! The runtime is tokio's multi-threaded one, as `csgen` runs; `CSGEN_BENCH_RUNTIME=current`
+//! picks the current-thread runtime instead (for browse it made no difference under
+//! callgrind: the same instructions a request).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -22,9 +26,14 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = match std::env::var("CSGEN_BENCH_RUNTIME").as_deref() {
+        Ok("current") => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+    };
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["collect"] => runtime.block_on(collector()),
         ["http", url, n] => {

@@ -4,8 +4,10 @@
 //! Each record becomes a GET of its URL (its site replaced by BASE_URL when given, see
 //! [`request`]), with the event's user agent, its referrer (the landing's own, else the
 //! session's previous page) and the session in a cookie (`csgen_session=ID`) or a
-//! header, at the pace the generator sets. At most `connections` requests are in flight;
-//! when all are busy, `send` waits, which slows the generator instead of queueing.
+//! header, at the pace the generator sets. At most `connections` requests are in flight,
+//! each task on its own kept-alive connection, as many planned clicks are queued for
+//! them and one batch waits behind; beyond that `send` waits, which slows the generator
+//! instead of queueing more.
 //!
 //! A click is delivered when its answer's status is accepted (`ok-status`, default
 //! 2xx and 3xx) and failed otherwise, with `HTTP 404` or the transport error as its
@@ -14,27 +16,27 @@
 //! failed without a request. Every request's status class and latency go to the sink's
 //! call statistics (summary, `/status`, `/metrics`).
 
+mod conn;
 pub mod options;
+mod pool;
 pub mod request;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use csgen_pipeline::endpoint::Form;
-use http_body_util::Full;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Request, Uri};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use hyper::header::HeaderMap;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 pub use self::options::{BrowseOptions, OkStatus, SessionCarrier};
-use self::request::{Base, Sessions, same_site};
-use crate::calls::CallClass;
+use self::pool::Pool;
+use self::request::{Base, Planner};
 use crate::context::{Built, SinkContext, SinkEndpoint};
-use crate::http::client::{self, HttpClient};
+use crate::http::client;
 use crate::reasons::Reasons;
 use crate::{Batch, Sink, SinkError, SinkStats};
 
@@ -112,7 +114,6 @@ impl SinkEndpoint for BrowseSpec {
 
 /// What the request tasks share.
 struct Shared {
-    client: HttpClient,
     stats: Arc<SinkStats>,
     reasons: Reasons,
     timeout: Duration,
@@ -123,66 +124,28 @@ struct Shared {
 
 impl Shared {
     fn failed(&self, reason: &str) {
-        self.stats.add_failed(1);
-        if self.reasons.add(1, reason) {
-            tracing::warn!(target = %self.target, reason, "clicks failed");
-        }
+        self.failed_many(1, reason);
     }
 
-    /// Requests `uri` (following same-site redirects if asked) and accounts for the click.
-    async fn visit(&self, mut uri: Uri, headers: HeaderMap) {
-        let started = Instant::now();
-        let mut hops = 0;
-        loop {
-            let mut request = Request::get(uri.clone());
-            *request.headers_mut().expect("a fresh builder has headers") = headers.clone();
-            let request = match request.body(Full::new(Bytes::new())) {
-                Ok(r) => r,
-                Err(e) => return self.failed(&format!("cannot build the request: {e}")),
-            };
-            let answer = client::call(&self.client, request, self.timeout, 0).await;
-            let answer = match answer {
-                Ok(a) => a,
-                Err(e) => {
-                    self.stats
-                        .calls()
-                        .record(CallClass::Error, started.elapsed());
-                    return self.failed(&e.to_string());
-                }
-            };
-            let redirect = (self.follow_redirects
-                && (300..400).contains(&answer.status)
-                && hops < MAX_REDIRECTS)
-                .then(|| answer.location.as_deref().and_then(|l| same_site(&uri, l)))
-                .flatten();
-            if let Some(next) = redirect {
-                uri = next;
-                hops += 1;
-                continue;
-            }
-            self.stats
-                .calls()
-                .record(CallClass::of_status(answer.status), started.elapsed());
-            if self.ok_status.accepts(answer.status) {
-                self.stats.add_delivered(1);
-            } else {
-                self.failed(&format!("HTTP {}", answer.status));
-            }
-            return;
+    fn failed_many(&self, clicks: u64, reason: &str) {
+        self.stats.add_failed(clicks);
+        if self.reasons.add(clicks, reason) {
+            tracing::warn!(target = %self.target, reason, "clicks failed");
         }
     }
 }
 
-/// The browse sink: a pool of request tasks, at most `connections` at once.
+/// The browse sink: hands each batch to its dispatcher task, which plans every click's
+/// request in order (the sessions' referrers need it) and queues it for the pool's
+/// request tasks. Planning runs on the runtime's threads beside the requests, so the
+/// caller's thread is woken once a batch, not once a click.
 pub struct BrowseSink {
     shared: Arc<Shared>,
-    slots: Arc<Semaphore>,
-    connections: u32,
-    tasks: JoinSet<()>,
-    sessions: Sessions,
-    base: Option<Base>,
-    session: SessionCarrier,
-    headers: HeaderMap,
+    /// The dispatcher before its task is started (on the first batch).
+    unstarted: Option<Dispatcher>,
+    link: Option<Link>,
+    /// Records handed to the dispatcher so far.
+    handed: u64,
     flush_timeout: Duration,
 }
 
@@ -194,121 +157,163 @@ impl BrowseSink {
         flush_timeout: Duration,
         target: String,
     ) -> Self {
+        let shared = Arc::new(Shared {
+            stats: Arc::default(),
+            reasons: Reasons::default(),
+            timeout: options.timeout,
+            follow_redirects: options.follow_redirects,
+            ok_status: options.ok_status.clone(),
+            target,
+        });
+        let connector = TowerToHyperService::new(client::connector());
+        let dispatcher = Dispatcher {
+            planner: Planner::new(base, options.session, headers),
+            pool: Pool::new(shared.clone(), connector, options.connections),
+            shared: shared.clone(),
+        };
         Self {
-            shared: Arc::new(Shared {
-                client: client::client(options.connections),
-                stats: Arc::default(),
-                reasons: Reasons::default(),
-                timeout: options.timeout,
-                follow_redirects: options.follow_redirects,
-                ok_status: options.ok_status.clone(),
-                target,
-            }),
-            slots: Arc::new(Semaphore::new(options.connections)),
-            connections: options.connections as u32,
-            tasks: JoinSet::new(),
-            sessions: Sessions::default(),
-            base,
-            session: options.session,
-            headers,
+            shared,
+            unstarted: Some(dispatcher),
+            link: None,
+            handed: 0,
             flush_timeout,
         }
     }
 
-    /// The headers of one click's request, or why it cannot be sent.
-    fn headers(&mut self, page: &request::PageRequest) -> Result<HeaderMap, String> {
-        let mut h = HeaderMap::with_capacity(4 + self.headers.len());
-        let value = |what: &str, v: &str| {
-            HeaderValue::from_str(v)
-                .map_err(|_| format!("the {what} cannot be a header value; not requested"))
-        };
-        let ua = page
-            .user_agent
-            .as_deref()
-            .unwrap_or(crate::http::USER_AGENT);
-        h.insert(header::USER_AGENT, value("user agent", ua)?);
-        let referrer =
-            self.sessions
-                .referrer(page.session.as_deref(), page.referrer.as_deref(), &page.uri);
-        if let Some(r) = referrer {
-            h.insert(header::REFERER, value("referrer", &r)?);
+    fn link(&mut self) -> Option<&mut Link> {
+        if let Some(dispatcher) = self.unstarted.take() {
+            // One batch queued (and one being planned) bounds memory; `send` waits beyond.
+            let (batches, msgs) = mpsc::channel(1);
+            let (cancel, cancels) = mpsc::channel(1);
+            let task = tokio::spawn(dispatcher.run(msgs, cancels));
+            self.link = Some(Link {
+                batches,
+                cancel,
+                task,
+            });
         }
-        if let Some(id) = &page.session {
-            match self.session {
-                SessionCarrier::Cookie => {
-                    h.insert(
-                        header::COOKIE,
-                        value("session", &format!("{SESSION_COOKIE}={id}"))?,
-                    );
-                }
-                SessionCarrier::Header => {
-                    h.insert(
-                        HeaderName::from_static(SESSION_HEADER),
-                        value("session", id)?,
-                    );
-                }
-                SessionCarrier::None => {}
+        self.link.as_mut()
+    }
+
+    fn stopped(&self) -> SinkError {
+        SinkError::fatal(&self.shared.target, "the request tasks stopped".to_owned())
+    }
+}
+
+/// The sink's side of its dispatcher task.
+struct Link {
+    batches: mpsc::Sender<Msg>,
+    /// Cancels everything queued and in flight; answered once done.
+    cancel: mpsc::Sender<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Link {
+    /// A dropped sink sends nothing more: its dispatcher stops and with it the requests.
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+enum Msg {
+    Batch(Batch),
+    /// Answered once every click handed so far is answered or failed.
+    Idle(oneshot::Sender<()>),
+}
+
+/// The task that plans requests and queues them for the pool.
+struct Dispatcher {
+    planner: Planner,
+    pool: Pool,
+    shared: Arc<Shared>,
+}
+
+impl Dispatcher {
+    async fn run(
+        mut self,
+        mut msgs: mpsc::Receiver<Msg>,
+        mut cancels: mpsc::Receiver<oneshot::Sender<()>>,
+    ) {
+        loop {
+            let cancelled = tokio::select! {
+                biased;
+                Some(ack) = cancels.recv() => Some(ack),
+                more = self.step(&mut msgs) => match more {
+                    true => None,
+                    false => return,
+                },
+            };
+            if let Some(ack) = cancelled {
+                self.pool.abort().await;
+                while msgs.try_recv().is_ok() {}
+                let _ = ack.send(());
             }
         }
-        for (name, v) in &self.headers {
-            h.insert(name, v.clone());
+    }
+
+    /// Handles the next message; false once the sink is gone.
+    async fn step(&mut self, msgs: &mut mpsc::Receiver<Msg>) -> bool {
+        match msgs.recv().await {
+            None => false,
+            Some(Msg::Batch(batch)) => {
+                for record in batch.records() {
+                    match self.planner.plan(record) {
+                        Ok((uri, headers)) => self.pool.submit(uri, headers).await,
+                        Err(reason) => self.shared.failed(&reason),
+                    }
+                }
+                true
+            }
+            Some(Msg::Idle(done)) => {
+                self.pool.idle().await;
+                let _ = done.send(());
+                true
+            }
         }
-        Ok(h)
     }
 }
 
 #[async_trait::async_trait]
 impl Sink for BrowseSink {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        for record in batch.records() {
-            let page = request::plan(record, self.base.as_ref());
-            let planned = page.and_then(|p| self.headers(&p).map(|h| (p.uri, h)));
-            let (uri, headers) = match planned {
-                Ok(x) => x,
-                Err(reason) => {
-                    self.shared.failed(&reason);
-                    continue;
-                }
-            };
-            let slot = self
-                .slots
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the slots semaphore is never closed");
-            let shared = self.shared.clone();
-            self.tasks.spawn(async move {
-                shared.visit(uri, headers).await;
-                drop(slot);
-            });
-            while self.tasks.try_join_next().is_some() {}
+        let records = batch.len() as u64;
+        let sent = match self.link() {
+            Some(link) => link.batches.send(Msg::Batch(batch)).await.is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(self.stopped());
         }
+        self.handed += records;
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), SinkError> {
-        let idle = tokio::time::timeout(
-            self.flush_timeout,
-            self.slots.acquire_many(self.connections),
-        )
-        .await;
-        if idle.is_ok() {
-            while self.tasks.try_join_next().is_some() {}
+        let flush_timeout = self.flush_timeout;
+        let Some(link) = self.link.as_mut() else {
+            return Ok(()); // nothing was ever sent
+        };
+        let (done, answered) = oneshot::channel();
+        let idle =
+            async { link.batches.send(Msg::Idle(done)).await.is_ok() && answered.await.is_ok() };
+        if tokio::time::timeout(flush_timeout, idle).await == Ok(true) {
             return Ok(());
         }
-        // Requests still unanswered at the deadline: cancelled and counted failed.
-        self.tasks.abort_all();
-        let mut records = 0;
-        while let Some(done) = self.tasks.join_next().await {
-            if done.is_err() {
-                records += 1;
-                self.shared.failed("no answer by the flush deadline");
-            }
+        // Clicks still unanswered at the deadline: cancelled and counted failed.
+        let (ack, acked) = oneshot::channel();
+        if link.cancel.send(ack).await.is_ok() {
+            let _ = acked.await;
+        }
+        let s = self.shared.stats.snapshot();
+        let records = self.handed.saturating_sub(s.delivered + s.failed);
+        if records > 0 {
+            self.shared
+                .failed_many(records, "no answer by the flush deadline");
         }
         Err(SinkError::Undelivered {
             target: self.shared.target.clone(),
             records,
-            timeout: self.flush_timeout,
+            timeout: flush_timeout,
         })
     }
 

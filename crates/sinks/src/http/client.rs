@@ -25,19 +25,25 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A client keeping at most `idle_per_host` idle connections per host.
 pub fn client(idle_per_host: usize) -> HttpClient {
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector())
+}
+
+/// What opens a connection for `http://` or `https://` URIs: TCP (no delay, the
+/// connect deadline), then TLS for https. The browse sink opens its own connections
+/// with it.
+pub fn connector() -> HttpsConnector<HttpConnector> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-    let https = HttpsConnectorBuilder::new()
+    HttpsConnectorBuilder::new()
         .with_tls_config(tls_config())
         .https_or_http()
         .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(idle_per_host)
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(https)
+        .wrap_connector(http)
 }
 
 /// rustls with the ring provider (both providers are in the build; naming one avoids
@@ -135,7 +141,7 @@ pub async fn call(
 }
 
 /// An error and its causes on one line (hyper's top-level message alone says little).
-fn transport(e: &(dyn std::error::Error + 'static)) -> NoAnswer {
+pub(crate) fn transport(e: &(dyn std::error::Error + 'static)) -> NoAnswer {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

@@ -3,6 +3,7 @@
 //! kinesalite, moto and tansu (Kafka) are installed by `scripts/setup.sh` and started
 //! by [`csgen_testkit::Server`].
 
+mod browse;
 mod chaos;
 mod cli;
 mod firehose;
