@@ -29,7 +29,10 @@ requests="${2:-200000}"
 connections="${3:-32}"
 rounds="${4:-3}"
 
-cargo build --release -p csgen-server --example bench_http
+# --workspace: the workspace's feature set, so the dependencies built for the other
+# release benches and examples are reused (-p alone resolves other features and
+# rebuilds most of them).
+cargo build --release --workspace --example bench_http
 bin=target/release/examples/bench_http
 tmp=$(mktemp -d)
 pids=()
