@@ -336,6 +336,20 @@ impl Batch {
         }
     }
 
+    /// Room for `records` more records of `bytes` more bytes in all.
+    pub fn reserve(&mut self, records: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(records);
+        self.clicks.reserve(records);
+    }
+
+    /// Empties the batch, keeping its allocations for the next records.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.clicks.clear();
+    }
+
     pub fn push(&mut self, encoder: &mut Encoder, click: Click) {
         encoder.encode(&click, &mut self.data);
         self.ends.push(self.data.len());
