@@ -148,9 +148,9 @@ impl Plan {
     }
 
     /// The number of workers of a realistic backfill: [`Plan::threads`], or one for 0.
-    /// Two workers measured slower than one end to end (JSON 1.8–2.3 M events/s
-    /// against 4.2–4.9 M, at 2.5× the CPU an event: README#benchmarks), so more are
-    /// used only when asked for.
+    /// Two workers measured slower than one end to end for JSON (3.2–3.9 M events/s
+    /// against 5.2–5.3 M on a quiet machine: README#benchmarks), so more are used
+    /// only when asked for.
     pub fn backfill_workers(&self) -> usize {
         match self.threads {
             0 => 1,
