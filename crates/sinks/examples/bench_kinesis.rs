@@ -62,11 +62,12 @@ async fn main() {
     let n: u64 = args.next().map_or(50_000, |a| a.parse().expect("RECORDS"));
     let n_one: u64 = args.next().map_or(2_000, |a| a.parse().expect("ONE_CALL"));
     let rounds: usize = args.next().map_or(3, |a| a.parse().expect("ROUNDS"));
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(csgen_pipeline::endpoint::aws::https_client())
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
+    let settings = csgen_pipeline::AwsSettings {
+        endpoint: Some(endpoint.clone()),
+    };
+    let config = csgen_pipeline::endpoint::aws::load(&settings)
+        .await
+        .expect("a local endpoint");
     let client = Client::new(&config);
     let (mut one, mut plain, mut csgen) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {

@@ -45,11 +45,12 @@ async fn records_land_in_the_s3_bucket_exactly_once() {
     let endpoint = server.endpoint();
     let (status, _) = s3("PUT", &format!("{endpoint}/landing")).await;
     assert_eq!(status, 200, "create bucket");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(csgen_pipeline::endpoint::aws::https_client())
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
+    let settings = AwsSettings {
+        endpoint: Some(endpoint.clone()),
+    };
+    let config = csgen_pipeline::endpoint::aws::load(&settings)
+        .await
+        .expect("a local endpoint");
     let firehose = aws_sdk_firehose::Client::new(&config);
     firehose
         .create_delivery_stream()

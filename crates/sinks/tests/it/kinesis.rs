@@ -16,11 +16,12 @@ use crate::{count_ids, event_ids, json_batch, local_aws_env};
 
 pub async fn client(endpoint: &str) -> Client {
     local_aws_env();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(csgen_pipeline::endpoint::aws::https_client())
-        .endpoint_url(endpoint)
-        .load()
-        .await;
+    let settings = csgen_pipeline::AwsSettings {
+        endpoint: Some(endpoint.to_owned()),
+    };
+    let config = csgen_pipeline::endpoint::aws::load(&settings)
+        .await
+        .expect("a local endpoint");
     Client::new(&config)
 }
 
