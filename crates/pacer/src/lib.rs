@@ -93,6 +93,10 @@ pub enum RunError {
     /// A worker thread ended before its work was done (it panicked).
     #[error("worker thread {index} ended before its work was done")]
     Worker { index: usize },
+    /// An encoder thread of a backfill on several workers ended before its work was
+    /// done (it panicked).
+    #[error("encoder thread {index} ended before its work was done")]
+    Encoder { index: usize },
 }
 
 /// What a run did.

@@ -32,8 +32,7 @@ impl Sink for Recorder {
         self.stats.add_delivered(batch.len() as u64);
         self.sends += 1;
         self.data.extend_from_slice(&batch.data);
-        self.clicks
-            .extend(batch.clicks.into_iter().map(|c| (c, now)));
+        self.clicks.extend(batch.clicks.iter().map(|&c| (c, now)));
         Ok(())
     }
     async fn flush(&mut self) -> Result<(), SinkError> {

@@ -38,7 +38,7 @@ fn reference(model: &RealisticModel, shard: Shard, to: i64, count: usize) -> (Ve
     }
     let mut truth = TruthBuilder::new(model, Format::Json, shard);
     truth.add_all(&events);
-    (batch.data, truth.finish())
+    (batch.into_data(), truth.finish())
 }
 
 fn backfill(model: &Arc<RealisticModel>, to: i64, shard: Shard, threads: usize) -> Plan {

@@ -24,7 +24,10 @@ struct Keep {
 #[async_trait::async_trait]
 impl Sink for Keep {
     async fn send(&mut self, batch: Batch) -> Result<(), SinkError> {
-        self.buffered.lock().unwrap().extend(batch.clicks);
+        self.buffered
+            .lock()
+            .unwrap()
+            .extend(batch.clicks.iter().copied());
         Ok(())
     }
     async fn flush(&mut self) -> Result<(), SinkError> {

@@ -10,7 +10,7 @@ fn first_records(format: Format) -> String {
     let schedule = Schedule::new(0, 1_795_000_000_000, config.clicks_per_second);
     let mut encoder = Encoder::new(format, &config.store_url);
     let batch = produce(&generator, &mut encoder, &schedule, Shard::ALL, 0, 5);
-    String::from_utf8(batch.data).expect("records are UTF-8")
+    String::from_utf8(batch.into_data()).expect("records are UTF-8")
 }
 
 #[test]

@@ -178,7 +178,7 @@ async fn a_record_over_the_topics_message_size_is_failed_and_never_sent() {
     client.create_topic("small", 1, &[("max.message.bytes", "2000")]);
     let spec = format!("kafka:{}/small", broker.bootstrap());
     let mut sink = open(&spec, KafkaSettings::default()).await.expect("open");
-    let clicks = json_batch(0, 12).clicks;
+    let clicks = json_batch(0, 12).clicks.clone();
     let mut batch = Batch::with_capacity(12, 64_000);
     for (i, click) in clicks.into_iter().enumerate() {
         padded(&mut batch, click, if i % 4 == 3 { 5_000 } else { 300 });

@@ -74,7 +74,7 @@ fn chunk_boundaries_do_not_change_the_stream() {
         // orders come out the same.
         let bytes: Vec<u8> = chunks
             .iter()
-            .flat_map(|c| encode(&m, c, Format::Json).data)
+            .flat_map(|c| encode(&m, c, Format::Json).into_data())
             .collect();
         assert!(
             bytes == encode(&m, &all, Format::Json).data,
