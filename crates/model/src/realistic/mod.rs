@@ -51,7 +51,7 @@ pub use faults::Fault;
 pub use locate::line_at;
 pub use popularity::{Permutation, ProductSampler, ZIPF_TABLE_MAX, ZipfRank};
 pub use population::{Customer, Population, USER_AGENTS};
-pub use stream::{EventStream, SLOT_MS};
+pub use stream::{EventStream, Part, SLOT_MS};
 pub use truth::{FaultList, HourTruth, MalformedTruth, Manifest, TruthBuilder};
 
 use crate::click::{Click, mix64};

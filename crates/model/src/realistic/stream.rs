@@ -15,11 +15,39 @@ pub const SLOT_MS: i64 = 60_000;
 /// Latest time the model generates: session keys hold 2^26 one-minute slots (year 2097).
 pub const MAX_TIME_MS: i64 = (1 << 26) * SLOT_MS;
 
-/// A forward-only stream of one shard's events.
+/// One of `count` disjoint parts of a stream's sessions, for threads that generate a
+/// stream together: session `k` of slot `s` is in part `(s + k) mod count`.
+///
+/// A thread's part of a shard costs it only its own sessions. Splitting a shard
+/// into sub-shards instead (by customer) made every thread draw every session's start
+/// and customer before it could tell whose the session was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    index: u32,
+    count: u32,
+}
+
+impl Part {
+    /// All sessions.
+    pub const WHOLE: Part = Part { index: 0, count: 1 };
+
+    /// Part `index` of `count`; `None` unless `index < count`.
+    pub fn new(index: u32, count: u32) -> Option<Self> {
+        (index < count).then_some(Self { index, count })
+    }
+
+    /// The first session of `slot` in this part; the next ones are `count` apart.
+    fn first(self, slot: i64) -> u64 {
+        (i64::from(self.index) - slot).rem_euclid(i64::from(self.count)) as u64
+    }
+}
+
+/// A forward-only stream of one shard's events (or of a [`Part`] of them).
 #[derive(Debug)]
 pub struct EventStream<'m> {
     model: &'m RealisticModel,
     shard: Shard,
+    part: Part,
     /// The next slot to open.
     next_slot: i64,
     /// Events not yet yielded, sorted by [`Event::sort_key`], from `head` on.
@@ -41,12 +69,19 @@ impl<'m> EventStream<'m> {
     /// (clamped to 1970..2097): sessions that started earlier and are still open are
     /// replayed from their start, and their earlier records skipped.
     pub fn new(model: &'m RealisticModel, shard: Shard, start_ms: i64) -> Self {
+        Self::part(model, shard, Part::WHOLE, start_ms)
+    }
+
+    /// The stream of `part` of the shard's sessions, from `start_ms` as with
+    /// [`EventStream::new`]: the parts' streams merged in stream order are the whole.
+    pub fn part(model: &'m RealisticModel, shard: Shard, part: Part, start_ms: i64) -> Self {
         let start_ms = start_ms.clamp(0, MAX_TIME_MS);
         let reach = model.sessions.reach_ms(model.config());
         let first = (start_ms - reach).max(0).div_euclid(SLOT_MS);
         let mut stream = Self {
             model,
             shard,
+            part,
             next_slot: first,
             pending: Vec::new(),
             head: 0,
@@ -111,7 +146,9 @@ impl<'m> EventStream<'m> {
         while self.next_slot < stop {
             let slot = self.next_slot;
             let before = self.fresh.len();
-            for k in 0..self.model.sessions.count(self.model, slot) {
+            let sessions = self.model.sessions.count(self.model, slot);
+            let step = self.part.count as usize;
+            for k in (self.part.first(slot)..sessions).step_by(step) {
                 self.model
                     .session(slot, k, self.shard, &mut self.cart, &mut self.fresh);
             }

@@ -1,9 +1,8 @@
 //! The realistic model's backfill: worker threads generate, the sink gets the records
 //! in stream order, in large batches.
 //!
-//! Worker `j` of `T` runs its own [`EventStream`] over sub-shard `j` of the plan's
-//! shard (shard `I/N` splits into `I + N·j` of `N·T`: the same customers, dealt out to
-//! the workers), so the workers' events are disjoint and together are the shard's. A
+//! Worker `j` of `T` runs its own [`EventStream`] over [`Part`] `j` of `T` of the plan's
+//! shard's sessions, so the workers' events are disjoint and together are the shard's. A
 //! worker cuts its stream into pieces of about `CHUNK / T` events (whole steps of
 //! simulated time) and sends each through a small bounded channel; a slow sink holds
 //! the workers back.
@@ -20,7 +19,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use csgen_model::realistic::{Event, EventEncoder, EventStream, RealisticModel, SLOT_MS};
+use csgen_model::realistic::{Event, EventEncoder, EventStream, Part, RealisticModel, SLOT_MS};
 use csgen_model::{Batch, Format, Shard};
 use csgen_sinks::Sink;
 use tokio::sync::mpsc;
@@ -80,18 +79,19 @@ impl Backfill<'_> {
         emitter: &mut Emitter<'_>,
         control: &Control,
     ) -> Option<End> {
-        let shards = sub_shards(self.plan.shard, self.plan.backfill_workers());
-        let target = (CHUNK as usize / shards.len()).max(256);
+        let parts = parts(self.plan.backfill_workers());
+        let target = (CHUNK as usize / parts.len()).max(256);
         let quit = Arc::new(AtomicBool::new(false));
-        let mut lanes = Vec::with_capacity(shards.len());
-        let mut workers = Vec::with_capacity(shards.len());
-        let alone = shards.len() == 1;
-        for shard in &shards {
+        let mut lanes = Vec::with_capacity(parts.len());
+        let mut workers = Vec::with_capacity(parts.len());
+        let alone = parts.len() == 1;
+        for &part in &parts {
             let (tx, rx) = mpsc::channel(2);
             let (spent_tx, spent_rx) = std::sync::mpsc::channel();
             let worker = Worker {
                 model: self.model.clone(),
-                shard: *shard,
+                shard: self.plan.shard,
+                part,
                 encode: alone.then_some(self.format),
                 from_ms: self.plan.start_ms,
                 until_ms: self.until_ms,
@@ -115,7 +115,7 @@ impl Backfill<'_> {
             self.pass_through(sink, emitter, control, &mut lanes[0])
                 .await
         } else {
-            let mut encoders = Encoders::start(self.model, self.format, shards.len());
+            let mut encoders = Encoders::start(self.model, self.format, parts.len());
             let end = self
                 .merge(sink, emitter, control, &mut lanes, &mut encoders)
                 .await;
@@ -307,26 +307,17 @@ fn merge_before(frontier: i64, lanes: &mut [Lane], out: &mut Vec<Event>) {
     }
 }
 
-/// Shard `shard` dealt out to `n` workers: `I/N` becomes `I + N·j` of `N·T` for
-/// `j` in `0..n`, which together own exactly the customers `I/N` owns. One worker if
-/// the product is beyond [`Shard::MAX_COUNT`].
-fn sub_shards(shard: Shard, n: usize) -> Vec<Shard> {
-    let (i, count) = (shard.index(), shard.count());
-    count
-        .checked_mul(n as u64)
-        .and_then(|total| {
-            (0..n as u64)
-                .map(|j| Shard::new(i + count * j, total))
-                .collect::<Option<Vec<_>>>()
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| vec![shard])
+/// `n` parts that together are the whole stream (one if `n` is 0 or beyond `u32`).
+fn parts(n: usize) -> Vec<Part> {
+    let n = u32::try_from(n).unwrap_or(1).max(1);
+    (0..n).filter_map(|j| Part::new(j, n)).collect()
 }
 
-/// One worker thread: a stream over its sub-shard, cut into encoded pieces.
+/// One worker thread: a stream over its part of the shard, cut into pieces.
 struct Worker {
     model: Arc<RealisticModel>,
     shard: Shard,
+    part: Part,
     /// Encode the pieces too (a worker alone), or leave that to the encoders.
     encode: Option<Format>,
     from_ms: i64,
@@ -339,7 +330,7 @@ struct Worker {
 impl Worker {
     fn run(self, tx: mpsc::Sender<Piece>, spent: std::sync::mpsc::Receiver<Piece>) {
         let model = &*self.model;
-        let mut stream = EventStream::new(model, self.shard, self.from_ms);
+        let mut stream = EventStream::part(model, self.shard, self.part, self.from_ms);
         let mut encoder = self.encode.map(|format| EventEncoder::new(format, model));
         let mut record_len = 512;
         // Nothing arrives before 1970 (the stream starts there at the earliest).
@@ -380,36 +371,5 @@ impl Worker {
                 return;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sub_shards_split_a_shard_into_disjoint_parts_that_cover_it() {
-        for (shard, n) in [
-            (Shard::ALL, 1),
-            (Shard::ALL, 3),
-            (Shard::new(2, 3).unwrap(), 4),
-        ] {
-            let parts = sub_shards(shard, n);
-            assert_eq!(parts.len(), n);
-            for customer in 0..1000u64 {
-                let owners = parts.iter().filter(|p| p.owns(customer)).count();
-                assert_eq!(
-                    owners,
-                    usize::from(shard.owns(customer)),
-                    "{shard} {customer}"
-                );
-            }
-        }
-        let huge = Shard::new(2, Shard::MAX_COUNT).unwrap();
-        assert_eq!(
-            sub_shards(huge, 2),
-            [huge],
-            "a product beyond Shard::MAX_COUNT: one worker"
-        );
     }
 }

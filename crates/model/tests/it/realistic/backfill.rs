@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use csgen_model::realistic::{Event, EventStream, TruthBuilder};
+use csgen_model::realistic::{Event, EventStream, Part, TruthBuilder};
 use csgen_model::{Format, Shard};
 
 use super::{DAY, HOUR, MONDAY, encode, model, whole};
@@ -159,6 +159,37 @@ fn shards_in_threads_add_up_to_the_whole() {
         "shard manifests add up, distinct users, orders and revenue included"
     );
     assert!(manifest.hours.values().any(|h| !h.revenue.is_empty()));
+}
+
+#[test]
+fn parts_of_a_shard_merged_in_stream_order_are_the_shards_stream() {
+    let m = model(&everything(), 5);
+    let (from, to) = (MONDAY + 18 * HOUR, MONDAY + 22 * HOUR);
+    let shard = Shard::new(2, 3).unwrap();
+    let mut want = Vec::new();
+    EventStream::new(&m, shard, from).fill_until(to, &mut want);
+    assert!(want.len() > 1000, "{} events", want.len());
+    for n in [1, 2, 3, 7] {
+        let mut merged = Vec::new();
+        for j in 0..n {
+            let mut part = Vec::new();
+            let p = Part::new(j, n).unwrap();
+            EventStream::part(&m, shard, p, from).fill_until(to, &mut part);
+            assert!(
+                part.windows(2).all(|w| w[0].sort_key() < w[1].sort_key()),
+                "part {j} of {n} is in stream order"
+            );
+            assert!(n > 3 || !part.is_empty(), "part {j} of {n} has work");
+            merged.extend(part);
+        }
+        merged.sort_by_key(Event::sort_key);
+        assert!(
+            merged == want,
+            "{n} parts: disjoint, and together the stream"
+        );
+    }
+    assert_eq!(Part::new(3, 3), None);
+    assert_eq!(Part::new(0, 0), None);
 }
 
 #[test]
