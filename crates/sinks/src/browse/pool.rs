@@ -188,20 +188,14 @@ async fn visit(
     conn: &mut Conn,
     mut deadline: Pin<&mut Sleep>,
     mut uri: Uri,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
 ) {
     let started = Instant::now();
     let mut hop_started = started;
     let mut hops = 0;
     loop {
-        // Only a redirect needs the headers again (without, there is one pass).
-        let sent = if shared.follow_redirects {
-            headers.clone()
-        } else {
-            std::mem::take(&mut headers)
-        };
         let due = hop_started + shared.timeout;
-        let answer = match within(deadline.as_mut(), due, conn.get(&uri, sent)).await {
+        let answer = match within(deadline.as_mut(), due, conn.get(&uri, &headers)).await {
             Some(Ok(a)) => a,
             Some(Err(reason)) => {
                 shared
