@@ -295,6 +295,138 @@ async fn a_dropped_sink_sends_nothing_more() {
     assert_eq!(server.requests(), 2);
 }
 
+/// A site that gives its answers in turn (each written as it is, in one piece), and
+/// closes the connection after those marked so; stopped when dropped.
+struct Scripted {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Scripted {
+    fn start(answers: &'static [(&'static str, bool)]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let connections = Arc::<AtomicUsize>::default();
+        let requests = Arc::<AtomicUsize>::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let (connections, requests, stop) =
+                (Arc::clone(&connections), requests.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    connections.fetch_add(1, SeqCst);
+                    let requests = requests.clone();
+                    std::thread::spawn(move || serve_scripted(conn, answers, &requests));
+                }
+            })
+        };
+        Self {
+            addr,
+            connections,
+            requests,
+            stop,
+            accept: Some(accept),
+        }
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.stop.store(true, SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], requests: &AtomicUsize) -> Option<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut out = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return Some(());
+        }
+        while line.trim_end() != "" {
+            line.clear();
+            reader.read_line(&mut line).ok()?;
+        }
+        let n = requests.fetch_add(1, SeqCst);
+        let (answer, closes) = answers[n % answers.len()];
+        out.write_all(answer.as_bytes()).ok()?;
+        if closes {
+            return Some(());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_framed_every_way_are_read_through_and_their_connection_kept_when_allowed() {
+    let site = Scripted::start(&[
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npage\r\n0\r\n\r\n",
+            false,
+        ),
+        (
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            false,
+        ),
+        ("HTTP/1.1 204 No Content\r\n\r\n", false),
+        // No length: the body ends with the connection.
+        ("HTTP/1.0 200 OK\r\n\r\nto the end", true),
+        (
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found",
+            false,
+        ),
+    ]);
+    let base = format!("http://{}", site.addr);
+    let mut sink = open(&format!("browse:{base}?connections=1")).await;
+    browse(&mut sink, 100).await.expect("flush");
+    let s = sink.stats().snapshot();
+    assert_eq!((s.delivered, s.failed), (80, 20), "{}", reasons(&sink));
+    assert_eq!(reasons(&sink), r#"{"HTTP 404": 20}"#);
+    assert_eq!(site.requests.load(SeqCst), 100, "each click once");
+    // The first connection, then one after each of the 20 answers that ended theirs.
+    assert_eq!(site.connections.load(SeqCst), 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_answer_fails_its_click_with_the_reason_and_drops_the_connection() {
+    let site = Scripted::start(&[
+        ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false),
+    ]);
+    let base = format!("http://{}", site.addr);
+    let mut sink = open(&format!("browse:{base}?connections=1")).await;
+    browse(&mut sink, 10).await.expect("flush");
+    let s = sink.stats().snapshot();
+    assert_eq!((s.delivered, s.failed), (5, 5), "{}", reasons(&sink));
+    assert_eq!(
+        reasons(&sink),
+        r#"{"malformed answer: invalid Content-Length": 5}"#
+    );
+    assert_eq!(
+        s.calls.unwrap().by_class[5],
+        5,
+        "counted as transport errors"
+    );
+    assert_eq!(site.requests.load(SeqCst), 10, "each click once");
+    assert_eq!(
+        site.connections.load(SeqCst),
+        6,
+        "a new one after each malformed answer"
+    );
+}
+
 /// Waits (at most 10 s) until `done`.
 async fn poll_until(done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
