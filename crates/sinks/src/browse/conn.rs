@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use hyper::Uri;
-use hyper::header::{HeaderMap, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::service::Service as _;
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -81,10 +81,10 @@ impl Conn {
         self.open = None;
     }
 
-    /// GETs `uri` (absolute: scheme and authority say where) with `headers`, and reads
+    /// GETs `uri` (absolute: scheme and authority say where) with `headers` (lines), and reads
     /// the answer in full. An error is the transport's message with its causes; the
     /// connection is then dropped.
-    pub async fn get(&mut self, uri: &Uri, headers: &HeaderMap) -> Result<Answer, String> {
+    pub async fn get(&mut self, uri: &Uri, headers: &[u8]) -> Result<Answer, String> {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let mut attempts = 0;
         let open = loop {

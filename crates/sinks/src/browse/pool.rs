@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Instant;
 
+use bytes::Bytes;
 use hyper::Uri;
-use hyper::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
@@ -29,7 +29,8 @@ use crate::http::client::NoAnswer;
 /// One click to request.
 struct Job {
     uri: Uri,
-    headers: HeaderMap,
+    /// The header lines, as [`super::request::Planner`] wrote them.
+    headers: Bytes,
     /// Given back when the click is answered or failed.
     _slot: OwnedSemaphorePermit,
 }
@@ -101,7 +102,7 @@ impl Pool {
     }
 
     /// Queues a GET of `uri`, waiting while the queue is full.
-    pub async fn submit(&mut self, uri: Uri, headers: HeaderMap) {
+    pub async fn submit(&mut self, uri: Uri, headers: Bytes) {
         let slot = match self.reserve.as_mut().and_then(|r| r.split(1)) {
             Some(slot) => slot,
             None => {
@@ -188,7 +189,7 @@ async fn visit(
     conn: &mut Conn,
     mut deadline: Pin<&mut Sleep>,
     mut uri: Uri,
-    headers: HeaderMap,
+    headers: Bytes,
 ) {
     let started = Instant::now();
     let mut hop_started = started;

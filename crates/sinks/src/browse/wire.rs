@@ -16,7 +16,6 @@
 
 use std::mem::MaybeUninit;
 
-use hyper::header::{self, HeaderMap};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Longest answer head (status line and headers), chunk-size line or trailer section.
@@ -55,24 +54,17 @@ pub struct Answer {
     pub keep_alive: bool,
 }
 
-/// Writes the head of `GET path` to `host` into `out` (emptied first). `Host` is the
-/// connection's, whatever `headers` say; every other header goes as it is.
-pub fn write_head(out: &mut Vec<u8>, path: &str, host: &[u8], headers: &HeaderMap) {
+/// Writes the head of `GET path` to `host` into `out` (emptied first): the request
+/// line, `Host` (the connection's), then `headers`, header lines as the planner wrote
+/// them (`name: value\r\n` each).
+pub fn write_head(out: &mut Vec<u8>, path: &str, host: &[u8], headers: &[u8]) {
     out.clear();
     out.extend_from_slice(b"GET ");
     out.extend_from_slice(path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(host);
     out.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        if name == header::HOST {
-            continue;
-        }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    out.extend_from_slice(headers);
     out.extend_from_slice(b"\r\n");
 }
 
