@@ -16,7 +16,7 @@ use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::wire::{self, Answer, ReadBuf, WireError};
@@ -165,14 +165,11 @@ async fn send(io: &mut Io, head: &[u8]) -> Result<(), (usize, std::io::Error)> {
 
 /// Whether an idle connection has ended (or sent bytes nobody asked for): one read
 /// that does not wait. Nothing to read is the usual answer, and the connection is up.
-async fn closed<T: AsyncRead + AsyncWrite + Unpin>(io: &mut T) -> bool {
+async fn closed<T: AsyncRead + Unpin>(io: &mut T) -> bool {
     poll_fn(|cx| {
         let mut byte = [0u8; 1];
         let mut buf = tokio::io::ReadBuf::new(&mut byte);
-        Poll::Ready(match Pin::new(&mut *io).poll_read(cx, &mut buf) {
-            Poll::Pending => false,
-            Poll::Ready(_) => true,
-        })
+        Poll::Ready(Pin::new(&mut *io).poll_read(cx, &mut buf).is_ready())
     })
     .await
 }

@@ -136,7 +136,7 @@ impl Planner {
         for name in headers.keys() {
             // The connection's own `Host` goes with every request; one value a name,
             // the last, as a header map's insert keeps.
-            let Some(value) = headers.get_all(name).iter().last() else {
+            let Some(value) = headers.get_all(name).iter().next_back() else {
                 continue;
             };
             if name != header::HOST {
