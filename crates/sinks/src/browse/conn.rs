@@ -127,26 +127,24 @@ async fn ready<'a>(
     read: &mut ReadBuf,
     uri: &Uri,
 ) -> Result<&'a mut Open, String> {
-    let mut current = slot.take().filter(|o| o.serves(uri));
-    // A server may close a kept-alive connection between two answers: found out
-    // here, before the click is written, the click goes on a new one instead.
-    if let Some(open) = current.as_mut()
-        && open.used
-        && closed(&mut open.io).await
-    {
-        current = None;
-    }
-    let open = match current {
-        Some(open) => open,
-        None => {
-            // Boxed: connecting is rare and its future large; inline, every click's
-            // future would be as large and copied as it moves.
-            let open = Box::pin(connect(connector, uri)).await?;
-            read.clear();
-            open
-        }
+    // Checked in place: an `Open` (its TLS state inline) is over a kilobyte, which
+    // taking it out and putting it back would copy twice a click.
+    let reuse = match slot.as_mut() {
+        // A server may close a kept-alive connection between two answers: found out
+        // here, before the click is written, the click goes on a new one instead.
+        Some(open) => open.serves(uri) && !(open.used && closed(&mut open.io).await),
+        None => false,
     };
-    Ok(slot.insert(open))
+    if !reuse {
+        *slot = None;
+        // Boxed: connecting is rare and its future large; inline, every click's
+        // future would be as large and copied as it moves.
+        let open = Box::pin(connect(connector, uri)).await?;
+        read.clear();
+        return Ok(slot.insert(open));
+    }
+    slot.as_mut()
+        .ok_or_else(|| format!("no connection to {uri}"))
 }
 
 /// Writes `head` in full; on failure, how much was written and why.

@@ -161,13 +161,14 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, mut conn: Conn) {
 /// `work` to its end, or `None` at `due`. `deadline` is the task's one timer: it is
 /// set again only when it goes off before `due` (a click's timer is later than the
 /// last click's), not for every click, which would cost a timer-wheel update each.
+/// `work` is pinned by the caller: taken by value and pinned here, it would be held
+/// twice in this future's state and copied as it is built.
 async fn within<F: Future>(
     mut deadline: Pin<&mut Sleep>,
     due: Instant,
-    work: F,
+    mut work: Pin<&mut F>,
 ) -> Option<F::Output> {
     let due = tokio::time::Instant::from_std(due);
-    let mut work = pin!(work);
     poll_fn(|cx| {
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
@@ -196,7 +197,11 @@ async fn visit(
     let mut hops = 0;
     loop {
         let due = hop_started + shared.timeout;
-        let answer = match within(deadline.as_mut(), due, conn.get(&uri, &headers)).await {
+        let answer = {
+            let get = pin!(conn.get(&uri, &headers));
+            within(deadline.as_mut(), due, get).await
+        };
+        let answer = match answer {
             Some(Ok(a)) => a,
             Some(Err(reason)) => {
                 shared
