@@ -1,7 +1,9 @@
 //! The `browse:` sink's connections against hostile and plain local sites: a site that
 //! closes every connection (politely or abruptly), one that answers slowly, one that
 //! drops requests, one that speaks no TLS to an https base; and a keep-alive site that
-//! proves connections are reused and never more than `connections` are open. Each is a
+//! proves connections are reused and never more than `connections` are open; a site
+//! scripted with answers framed every way, or malformed, for browse's own reading of
+//! answers (each click once, connections kept exactly when allowed). Each is a
 //! small thread server of this file (or `csgen_testkit::FaultServer`) on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Write};
@@ -45,6 +47,16 @@ struct Site {
 
 impl Site {
     fn start(close: Close, delay: Duration) -> Self {
+        Self::serving(move |conn, counts| serve(conn, close, delay, counts))
+    }
+
+    /// A site that gives `answers` in turn (see [`serve_scripted`]).
+    fn scripted(answers: &'static [(&'static str, bool)]) -> Self {
+        Self::serving(move |conn, counts| serve_scripted(conn, answers, counts))
+    }
+
+    /// A site whose connections `serve` answers, each on its own thread.
+    fn serving(serve: impl Fn(TcpStream, &Counts) -> Option<()> + Copy + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let counts = Arc::new(Counts::default());
@@ -59,7 +71,7 @@ impl Site {
                     let Ok(conn) = conn else { continue };
                     counts.connections.fetch_add(1, SeqCst);
                     let counts = counts.clone();
-                    std::thread::spawn(move || serve(conn, close, delay, &counts));
+                    std::thread::spawn(move || serve(conn, &counts));
                 }
             })
         };
@@ -295,59 +307,9 @@ async fn a_dropped_sink_sends_nothing_more() {
     assert_eq!(server.requests(), 2);
 }
 
-/// A site that gives its answers in turn (each written as it is, in one piece), and
-/// closes the connection after those marked so; stopped when dropped.
-struct Scripted {
-    addr: SocketAddr,
-    connections: Arc<AtomicUsize>,
-    requests: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    accept: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Scripted {
-    fn start(answers: &'static [(&'static str, bool)]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let connections = Arc::<AtomicUsize>::default();
-        let requests = Arc::<AtomicUsize>::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let accept = {
-            let (connections, requests, stop) =
-                (Arc::clone(&connections), requests.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    connections.fetch_add(1, SeqCst);
-                    let requests = requests.clone();
-                    std::thread::spawn(move || serve_scripted(conn, answers, &requests));
-                }
-            })
-        };
-        Self {
-            addr,
-            connections,
-            requests,
-            stop,
-            accept: Some(accept),
-        }
-    }
-}
-
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        self.stop.store(true, SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], requests: &AtomicUsize) -> Option<()> {
+/// Gives the site's answers in turn (each written as it is, in one piece), closing the
+/// connection after those marked so.
+fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], counts: &Counts) -> Option<()> {
     conn.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut out = conn;
@@ -360,7 +322,7 @@ fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], requests: &AtomicUs
             line.clear();
             reader.read_line(&mut line).ok()?;
         }
-        let n = requests.fetch_add(1, SeqCst);
+        let n = counts.requests.fetch_add(1, SeqCst);
         let (answer, closes) = answers[n % answers.len()];
         out.write_all(answer.as_bytes()).ok()?;
         if closes {
@@ -371,7 +333,7 @@ fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], requests: &AtomicUs
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_framed_every_way_are_read_through_and_their_connection_kept_when_allowed() {
-    let site = Scripted::start(&[
+    let site = Site::scripted(&[
         (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npage\r\n0\r\n\r\n",
             false,
@@ -388,24 +350,24 @@ async fn answers_framed_every_way_are_read_through_and_their_connection_kept_whe
             false,
         ),
     ]);
-    let base = format!("http://{}", site.addr);
+    let base = site.base();
     let mut sink = open(&format!("browse:{base}?connections=1")).await;
     browse(&mut sink, 100).await.expect("flush");
     let s = sink.stats().snapshot();
     assert_eq!((s.delivered, s.failed), (80, 20), "{}", reasons(&sink));
     assert_eq!(reasons(&sink), r#"{"HTTP 404": 20}"#);
-    assert_eq!(site.requests.load(SeqCst), 100, "each click once");
+    assert_eq!(site.counts.requests.load(SeqCst), 100, "each click once");
     // The first connection, then one after each of the 20 answers that ended theirs.
-    assert_eq!(site.connections.load(SeqCst), 21);
+    assert_eq!(site.counts.connections.load(SeqCst), 21);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_answer_fails_its_click_with_the_reason_and_drops_the_connection() {
-    let site = Scripted::start(&[
+    let site = Site::scripted(&[
         ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false),
         ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false),
     ]);
-    let base = format!("http://{}", site.addr);
+    let base = site.base();
     let mut sink = open(&format!("browse:{base}?connections=1")).await;
     browse(&mut sink, 10).await.expect("flush");
     let s = sink.stats().snapshot();
@@ -419,9 +381,9 @@ async fn a_malformed_answer_fails_its_click_with_the_reason_and_drops_the_connec
         5,
         "counted as transport errors"
     );
-    assert_eq!(site.requests.load(SeqCst), 10, "each click once");
+    assert_eq!(site.counts.requests.load(SeqCst), 10, "each click once");
     assert_eq!(
-        site.connections.load(SeqCst),
+        site.counts.connections.load(SeqCst),
         6,
         "a new one after each malformed answer"
     );
