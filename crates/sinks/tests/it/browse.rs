@@ -98,8 +98,14 @@ impl Drop for Site {
     }
 }
 
-/// Answers one connection's requests (heads only: browse sends GETs without a body).
-fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Option<()> {
+/// Reads one connection's requests (heads only: browse sends GETs without a body),
+/// noting each `Host`, and lets `answer` write each answer; `answer` says whether the
+/// connection then ends.
+fn each_request(
+    conn: TcpStream,
+    counts: &Counts,
+    mut answer: impl FnMut(&mut TcpStream) -> Option<bool>,
+) -> Option<()> {
     conn.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut out = conn;
@@ -118,6 +124,15 @@ fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Opt
                 break;
             }
         }
+        if answer(&mut out)? {
+            return Some(());
+        }
+    }
+}
+
+/// Answers every request with 200 after `delay`, ending the connection as `close` says.
+fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Option<()> {
+    each_request(conn, counts, |out| {
         counts.requests.fetch_add(1, SeqCst);
         let busy = counts.busy.fetch_add(1, SeqCst) + 1;
         counts.busy_max.fetch_max(busy, SeqCst);
@@ -134,10 +149,8 @@ fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Opt
         )
         .ok()?;
         out.flush().ok()?;
-        if close != Close::Never {
-            return Some(());
-        }
-    }
+        Some(close != Close::Never)
+    })
 }
 
 async fn open(spec: &str) -> AnySink {
@@ -307,28 +320,15 @@ async fn a_dropped_sink_sends_nothing_more() {
     assert_eq!(server.requests(), 2);
 }
 
-/// Gives the site's answers in turn (each written as it is, in one piece), closing the
+/// Gives the site's answers in turn (each written as it is, in one piece), ending the
 /// connection after those marked so.
 fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], counts: &Counts) -> Option<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let mut reader = BufReader::new(conn.try_clone().ok()?);
-    let mut out = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return Some(());
-        }
-        while line.trim_end() != "" {
-            line.clear();
-            reader.read_line(&mut line).ok()?;
-        }
+    each_request(conn, counts, |out| {
         let n = counts.requests.fetch_add(1, SeqCst);
         let (answer, closes) = answers[n % answers.len()];
         out.write_all(answer.as_bytes()).ok()?;
-        if closes {
-            return Some(());
-        }
-    }
+        Some(closes)
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
