@@ -212,3 +212,38 @@ fn answers_past_the_limits_are_refused_in_bounded_memory() {
     let (a, left) = read_all(&big).unwrap();
     assert_eq!((a.status, a.keep_alive, left), (200, true, 0));
 }
+
+#[test]
+fn mangled_answers_are_read_or_refused_never_a_panic() {
+    use rand::{RngExt, SeedableRng};
+    let seeds = [
+        "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npage\r\n0\r\nT: 1\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 302 Found\r\nLocation: /x\r\n\r\nbody",
+    ];
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(14);
+    for round in 0..3000 {
+        let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+        for _ in 0..rng.random_range(1..4) {
+            let at = rng.random_range(0..bytes.len());
+            match rng.random_range(0..4) {
+                0 => bytes[at] = rng.random(),
+                1 => bytes.truncate(at),
+                2 => bytes.insert(
+                    at,
+                    *b"\r\n:;-0123456789abcdef "
+                        .get(rng.random_range(0..22))
+                        .unwrap_or(&b'x'),
+                ),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+            if bytes.is_empty() {
+                bytes.push(b'H');
+            }
+        }
+        // Either way is fine; what matters is an answer or a reason, whole or in pieces.
+        let _ = read_all(&bytes);
+    }
+}
