@@ -10,8 +10,9 @@
 //!   `browse:BASE?connections=CONNECTIONS`; prints requests/s.
 //!
 //! The runtime is tokio's multi-threaded one, as `csgen` runs; `CSGEN_BENCH_RUNTIME=current`
-//! picks the current-thread runtime instead (for browse it made no difference under
-//! callgrind: the same instructions a request).
+//! picks the current-thread runtime instead (for browse on one core it made no
+//! difference worth a second flavour: 9,006 instructions a request to 9,074, and CPU
+//! a request within the rounds' noise; README, Benchmarks).
 
 use std::io::Read;
 use std::sync::Arc;

@@ -2,47 +2,35 @@
 //! clicks, opened afresh when the server closes it, after a transport error or a
 //! timeout, or when a click goes to another site (browsing each click's own URL).
 //!
-//! The task polls hyper's connection future itself while it waits for an answer, so a
-//! connection costs no task of its own and an answer wakes exactly one task (the
-//! pooled client spent a task per request and another per connection, and a pool
-//! look-up each time: the bulk of browse's cost per request against a fast server).
+//! The task writes each request and reads its answer itself ([`wire`]), so a
+//! connection costs no task of its own, no channel and no wake-up beyond the socket's.
 
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::task::Poll;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::{self, Connection, SendRequest};
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::Uri;
+use hyper::header::HeaderValue;
 use hyper::service::Service as _;
-use hyper::{Request, Uri};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::wire::{self, Answer, ReadBuf, WireError};
 use crate::http::client::transport;
 
 /// Opens TCP (and TLS for https) connections.
 pub type Connector = TowerToHyperService<HttpsConnector<HttpConnector>>;
 
-type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
-type Body = Empty<Bytes>;
-/// hyper's side of a connection: it reads and writes the socket when polled.
-type Driver = Pin<Box<Connection<Io, Body>>>;
+/// The connection as tokio reads and writes it (TLS or plain TCP).
+type Io = TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>;
 
 /// Times a click whose connection closed before its request was written is sent on a
 /// fresh connection (it never reached the server, so this is no second page view).
 const UNSENT_ATTEMPTS: usize = 3;
-
-/// The part of an answer browse looks at (the body is read and dropped).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
-    pub location: Option<String>,
-}
 
 /// An open connection to one site.
 struct Open {
@@ -50,9 +38,9 @@ struct Open {
     authority: hyper::http::uri::Authority,
     /// The `Host` header of every request on this connection.
     host: HeaderValue,
-    sender: SendRequest<Body>,
-    /// `None` once the connection has ended (dropping it fails what was pending).
-    driver: Option<Driver>,
+    io: Io,
+    /// Whether a request was sent on it: only then can the server have closed it since.
+    used: bool,
 }
 
 impl Open {
@@ -68,10 +56,14 @@ impl Open {
     }
 }
 
-/// At most one connection, reused click after click.
+/// At most one connection, reused click after click, with its buffers.
 pub struct Conn {
     connector: Connector,
     open: Option<Open>,
+    /// The request head being written (reused: no allocation a click).
+    out: Vec<u8>,
+    /// What was read of the answer.
+    read: ReadBuf,
 }
 
 impl Conn {
@@ -79,6 +71,8 @@ impl Conn {
         Self {
             connector,
             open: None,
+            out: Vec::new(),
+            read: ReadBuf::default(),
         }
     }
 
@@ -87,87 +81,95 @@ impl Conn {
         self.open = None;
     }
 
-    /// GETs `uri` (absolute: scheme and authority say where) with `headers`, and reads
+    /// GETs `uri` (absolute: scheme and authority say where) with `headers` (lines), and reads
     /// the answer in full. An error is the transport's message with its causes; the
     /// connection is then dropped.
-    pub async fn get(&mut self, uri: &Uri, headers: HeaderMap) -> Result<Answer, String> {
-        let origin_form = match uri.path_and_query() {
-            Some(p) => Uri::from(p.clone()),
-            None => Uri::from_static("/"),
-        };
-        let mut request = Request::new(Body::new());
-        *request.uri_mut() = origin_form;
-        *request.headers_mut() = headers;
+    pub async fn get(&mut self, uri: &Uri, headers: &[u8]) -> Result<Answer, String> {
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let mut attempts = 0;
-        loop {
+        let open = loop {
             attempts += 1;
-            let open = self.ready(uri).await?;
-            request
-                .headers_mut()
-                .insert(header::HOST, open.host.clone());
-            let sent = drive(&mut open.driver, open.sender.try_send_request(request)).await;
-            let response = match sent {
-                Ok(r) => r,
-                Err(mut e) => {
+            let open = ready(&self.connector, &mut self.open, &mut self.read, uri).await?;
+            wire::write_head(&mut self.out, path, open.host.as_bytes(), headers);
+            open.used = true;
+            match send(&mut open.io, &self.out).await {
+                Ok(()) => break open,
+                Err((written, e)) => {
                     self.open = None;
-                    match e.take_message() {
-                        Some(unsent) if attempts < UNSENT_ATTEMPTS => {
-                            request = unsent;
-                            continue;
-                        }
-                        _ => return Err(transport(e.error()).to_string()),
+                    // Nothing written: the server never saw the click.
+                    if written == 0 && attempts < UNSENT_ATTEMPTS {
+                        continue;
                     }
+                    return Err(WireError::Io(e).to_string());
                 }
-            };
-            let location = response
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let answer = Answer {
-                status: response.status().as_u16(),
-                location,
-            };
-            let mut body = response.into_body();
-            loop {
-                match drive(&mut open.driver, body.frame()).await {
-                    None => return Ok(answer),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        self.open = None;
-                        return Err(transport(&e).to_string());
-                    }
-                }
-            }
-        }
-    }
-
-    /// The open connection to `uri`'s site, ready for a request: the current one if it
-    /// is still up, else a new one.
-    async fn ready(&mut self, uri: &Uri) -> Result<&mut Open, String> {
-        let mut current = self.open.take().filter(|o| o.serves(uri));
-        // A connection closed since its last answer is found out when the click is
-        // sent: hyper then gives the unsent request back, and `get` opens a new one.
-        if let Some(open) = current.as_mut()
-            && !open.sender.is_ready()
-            && drive(&mut open.driver, open.sender.ready()).await.is_err()
-        {
-            current = None;
-        }
-        let open = match current {
-            Some(open) => open,
-            None => {
-                // Boxed: connecting is rare and its future large; inline, every click's
-                // future would be as large and copied as it moves.
-                let mut open = Box::pin(connect(&self.connector, uri)).await?;
-                drive(&mut open.driver, open.sender.ready())
-                    .await
-                    .map_err(|e| transport(&e).to_string())?;
-                open
             }
         };
-        Ok(self.open.insert(open))
+        match wire::read_answer(&mut open.io, &mut self.read).await {
+            Ok(answer) => {
+                if !answer.keep_alive {
+                    self.open = None;
+                }
+                Ok(answer)
+            }
+            Err(e) => {
+                self.open = None;
+                Err(e.to_string())
+            }
+        }
     }
+}
+
+/// The open connection to `uri`'s site, ready for a request: the current one if it
+/// is still up, else a new one.
+async fn ready<'a>(
+    connector: &Connector,
+    slot: &'a mut Option<Open>,
+    read: &mut ReadBuf,
+    uri: &Uri,
+) -> Result<&'a mut Open, String> {
+    // Checked in place: an `Open` (its TLS state inline) is over a kilobyte, which
+    // taking it out and putting it back would copy twice a click.
+    let reuse = match slot.as_mut() {
+        // A server may close a kept-alive connection between two answers: found out
+        // here, before the click is written, the click goes on a new one instead.
+        Some(open) => open.serves(uri) && !(open.used && closed(&mut open.io).await),
+        None => false,
+    };
+    if !reuse {
+        *slot = None;
+        // Boxed: connecting is rare and its future large; inline, every click's
+        // future would be as large and copied as it moves.
+        let open = Box::pin(connect(connector, uri)).await?;
+        read.clear();
+        return Ok(slot.insert(open));
+    }
+    slot.as_mut()
+        .ok_or_else(|| format!("no connection to {uri}"))
+}
+
+/// Writes `head` in full; on failure, how much was written and why.
+async fn send(io: &mut Io, head: &[u8]) -> Result<(), (usize, std::io::Error)> {
+    let mut written = 0;
+    while written < head.len() {
+        match io.write(&head[written..]).await {
+            Ok(0) => return Err((written, std::io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(e) => return Err((written, e)),
+        }
+    }
+    // TLS holds records until flushed; plain TCP has nothing to flush.
+    io.flush().await.map_err(|e| (written, e))
+}
+
+/// Whether an idle connection has ended (or sent bytes nobody asked for): one read
+/// that does not wait. Nothing to read is the usual answer, and the connection is up.
+async fn closed<T: AsyncRead + Unpin>(io: &mut T) -> bool {
+    poll_fn(|cx| {
+        let mut byte = [0u8; 1];
+        let mut buf = tokio::io::ReadBuf::new(&mut byte);
+        Poll::Ready(Pin::new(&mut *io).poll_read(cx, &mut buf).is_ready())
+    })
+    .await
 }
 
 /// A new connection to `uri`'s site.
@@ -179,15 +181,12 @@ async fn connect(connector: &Connector, uri: &Uri) -> Result<Open, String> {
         .call(uri.clone())
         .await
         .map_err(|e| transport(&*e).to_string())?;
-    let (sender, driver) = http1::handshake(io)
-        .await
-        .map_err(|e| transport(&e).to_string())?;
     Ok(Open {
         scheme: scheme.clone(),
         authority: authority.clone(),
         host: host_header(scheme.as_str(), authority)?,
-        sender,
-        driver: Some(Box::pin(driver)),
+        io: TokioIo::new(io),
+        used: false,
     })
 }
 
@@ -202,30 +201,6 @@ fn host_header(
         _ => authority.host(),
     };
     HeaderValue::from_str(host).map_err(|_| format!("{host:?} cannot be a Host header"))
-}
-
-/// Polls `work` to its end while keeping the connection going. The connection is
-/// dropped the moment it ends: that answers whatever was pending on it with an error,
-/// so `work` always ends too.
-///
-/// `work` is polled first, and again after the connection: an answer's body usually
-/// arrives with its head, and a connection whose last answer is read is idle, so most
-/// of a click's steps finish without polling hyper's side at all (polling it costs
-/// about as much as parsing an answer).
-async fn drive<F: Future>(driver: &mut Option<Driver>, work: F) -> F::Output {
-    let mut work = pin!(work);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = work.as_mut().poll(cx) {
-            return Poll::Ready(out);
-        }
-        if let Some(d) = driver.as_mut()
-            && d.as_mut().poll(cx).is_ready()
-        {
-            *driver = None;
-        }
-        work.as_mut().poll(cx)
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod conn;
 pub mod options;
 mod pool;
 pub mod request;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Instant;
 
+use bytes::Bytes;
 use hyper::Uri;
-use hyper::header::HeaderMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
@@ -29,7 +29,8 @@ use crate::http::client::NoAnswer;
 /// One click to request.
 struct Job {
     uri: Uri,
-    headers: HeaderMap,
+    /// The header lines, as [`super::request::Planner`] wrote them.
+    headers: Bytes,
     /// Given back when the click is answered or failed.
     _slot: OwnedSemaphorePermit,
 }
@@ -101,7 +102,7 @@ impl Pool {
     }
 
     /// Queues a GET of `uri`, waiting while the queue is full.
-    pub async fn submit(&mut self, uri: Uri, headers: HeaderMap) {
+    pub async fn submit(&mut self, uri: Uri, headers: Bytes) {
         let slot = match self.reserve.as_mut().and_then(|r| r.split(1)) {
             Some(slot) => slot,
             None => {
@@ -160,13 +161,14 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, mut conn: Conn) {
 /// `work` to its end, or `None` at `due`. `deadline` is the task's one timer: it is
 /// set again only when it goes off before `due` (a click's timer is later than the
 /// last click's), not for every click, which would cost a timer-wheel update each.
+/// `work` is pinned by the caller: taken by value and pinned here, it would be held
+/// twice in this future's state and copied as it is built.
 async fn within<F: Future>(
     mut deadline: Pin<&mut Sleep>,
     due: Instant,
-    work: F,
+    mut work: Pin<&mut F>,
 ) -> Option<F::Output> {
     let due = tokio::time::Instant::from_std(due);
-    let mut work = pin!(work);
     poll_fn(|cx| {
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(Some(out));
@@ -188,20 +190,18 @@ async fn visit(
     conn: &mut Conn,
     mut deadline: Pin<&mut Sleep>,
     mut uri: Uri,
-    mut headers: HeaderMap,
+    headers: Bytes,
 ) {
     let started = Instant::now();
     let mut hop_started = started;
     let mut hops = 0;
     loop {
-        // Only a redirect needs the headers again (without, there is one pass).
-        let sent = if shared.follow_redirects {
-            headers.clone()
-        } else {
-            std::mem::take(&mut headers)
-        };
         let due = hop_started + shared.timeout;
-        let answer = match within(deadline.as_mut(), due, conn.get(&uri, sent)).await {
+        let answer = {
+            let get = pin!(conn.get(&uri, &headers));
+            within(deadline.as_mut(), due, get).await
+        };
+        let answer = match answer {
             Some(Ok(a)) => a,
             Some(Err(reason)) => {
                 shared

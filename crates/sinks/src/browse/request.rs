@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use hyper::Uri;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap};
 use hyper::http::uri::{Authority, Parts, PathAndQuery, Scheme};
 
 use super::{SESSION_COOKIE, SESSION_HEADER, SessionCarrier};
@@ -107,73 +107,125 @@ fn rewrite(url: &str, base: Option<&Base>) -> Result<Uri, String> {
     Uri::from_parts(parts).map_err(|_| bad())
 }
 
-/// Turns records into requests, in order: each click's URI and headers.
+/// Turns records into requests, in order: each click's URI and its header lines.
 #[derive(Debug)]
 pub struct Planner {
     base: Option<Base>,
     sessions: Sessions,
     session: SessionCarrier,
-    /// The option headers, sent with every request.
-    headers: HeaderMap,
+    /// The option headers' lines (`name: value\r\n`), sent with every request.
+    extra: Vec<u8>,
+    /// The lines of a click with nothing of its own (no user agent, referrer or
+    /// session): csgen's user agent and the option headers, shared by every such click.
+    plain: Bytes,
+    /// Which of a click's own headers the option headers replace (as they always have).
+    replaced: Replaced,
+}
+
+/// The click headers an option header of the same name replaces.
+#[derive(Debug, Default)]
+struct Replaced {
+    user_agent: bool,
+    referrer: bool,
+    session: bool,
 }
 
 impl Planner {
     pub fn new(base: Option<Base>, session: SessionCarrier, headers: HeaderMap) -> Self {
+        let mut extra = Vec::new();
+        for name in headers.keys() {
+            // The connection's own `Host` goes with every request; one value a name,
+            // the last, as a header map's insert keeps.
+            let Some(value) = headers.get_all(name).iter().next_back() else {
+                continue;
+            };
+            if name != header::HOST {
+                line(&mut extra, name.as_str(), value.as_bytes());
+            }
+        }
+        let session_name = match session {
+            SessionCarrier::Cookie => header::COOKIE.as_str(),
+            SessionCarrier::Header | SessionCarrier::None => SESSION_HEADER,
+        };
+        let replaced = Replaced {
+            user_agent: headers.contains_key(header::USER_AGENT),
+            referrer: headers.contains_key(header::REFERER),
+            session: headers.contains_key(session_name),
+        };
+        let mut plain = Vec::new();
+        if !replaced.user_agent {
+            line(&mut plain, "user-agent", crate::http::USER_AGENT.as_bytes());
+        }
+        plain.extend_from_slice(&extra);
         Self {
             base,
             sessions: Sessions::default(),
             session,
-            headers,
+            extra,
+            plain: Bytes::from(plain),
+            replaced,
         }
     }
 
     /// The request of one record, or why it is not requested.
-    pub fn plan(&mut self, record: &[u8]) -> Result<(Uri, HeaderMap), String> {
+    pub fn plan(&mut self, record: &[u8]) -> Result<(Uri, Bytes), String> {
         let page = plan(record, self.base.as_ref())?;
         let headers = self.headers(&page)?;
         Ok((page.uri, headers))
     }
 
-    /// The headers of one click's request, or why it cannot be sent.
-    fn headers(&mut self, page: &PageRequest) -> Result<HeaderMap, String> {
-        let mut h = HeaderMap::with_capacity(4 + self.headers.len());
-        let value = |what: &str, v: &str| {
-            HeaderValue::from_str(v)
-                .map_err(|_| format!("the {what} cannot be a header value; not requested"))
-        };
-        let ua = match page.user_agent.as_deref() {
-            Some(ua) => value("user agent", ua)?,
-            None => HeaderValue::from_static(crate::http::USER_AGENT),
-        };
-        h.insert(header::USER_AGENT, ua);
+    /// The header lines of one click's request, or why it cannot be sent.
+    fn headers(&mut self, page: &PageRequest) -> Result<Bytes, String> {
         let referrer =
             self.sessions
                 .referrer(page.session.as_deref(), page.referrer.as_deref(), &page.uri);
-        if let Some(r) = referrer {
-            h.insert(header::REFERER, value("referrer", &r)?);
+        if page.user_agent.is_none() && referrer.is_none() && page.session.is_none() {
+            return Ok(self.plain.clone());
         }
-        if let Some(id) = &page.session {
+        let value = |what: &str, v: &str| {
+            // As `HeaderValue::from_str` allows: visible ASCII, space, tab, obs-text.
+            let ok = v.bytes().all(|b| (b >= b' ' && b != 0x7f) || b == b'\t');
+            ok.then_some(())
+                .ok_or_else(|| format!("the {what} cannot be a header value; not requested"))
+        };
+        let mut h = Vec::with_capacity(256 + self.extra.len());
+        if !self.replaced.user_agent {
+            let ua = page
+                .user_agent
+                .as_deref()
+                .unwrap_or(crate::http::USER_AGENT);
+            value("user agent", ua)?;
+            line(&mut h, "user-agent", ua.as_bytes());
+        }
+        if let Some(r) = referrer.filter(|_| !self.replaced.referrer) {
+            value("referrer", &r)?;
+            line(&mut h, "referer", r.as_bytes());
+        }
+        if let Some(id) = page.session.as_deref().filter(|_| !self.replaced.session) {
+            value("session", id)?;
             match self.session {
                 SessionCarrier::Cookie => {
-                    h.insert(
-                        header::COOKIE,
-                        value("session", &format!("{SESSION_COOKIE}={id}"))?,
-                    );
+                    h.extend_from_slice(b"cookie: ");
+                    h.extend_from_slice(SESSION_COOKIE.as_bytes());
+                    h.push(b'=');
+                    h.extend_from_slice(id.as_bytes());
+                    h.extend_from_slice(b"\r\n");
                 }
-                SessionCarrier::Header => {
-                    h.insert(
-                        HeaderName::from_static(SESSION_HEADER),
-                        value("session", id)?,
-                    );
-                }
+                SessionCarrier::Header => line(&mut h, SESSION_HEADER, id.as_bytes()),
                 SessionCarrier::None => {}
             }
         }
-        for (name, v) in &self.headers {
-            h.insert(name, v.clone());
-        }
-        Ok(h)
+        h.extend_from_slice(&self.extra);
+        Ok(Bytes::from(h))
     }
+}
+
+/// Appends the header line `name: value\r\n`.
+fn line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Where a redirect from `current` to `location` leads, if it stays on the same site
@@ -228,124 +280,5 @@ impl Sessions {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_of_every_format_become_requests_to_the_base() {
-        let base = Base::parse("http://127.0.0.1:8080/shop/").unwrap();
-        let json = br#"{"event_id":"e","ts":"2026-11-01T00:00:00Z","url":"https://webstore.demo.com/api/group/2/product/7?userid=5","user_id":5,"session_id":"s-1","user_agent":"Mozilla/5.0 (X11)","referrer":"https://www.google.com/"}"#;
-        let p = plan(json, Some(&base)).unwrap();
-        assert_eq!(
-            p.uri,
-            "http://127.0.0.1:8080/shop/api/group/2/product/7?userid=5"
-        );
-        assert_eq!(p.user_agent.as_deref(), Some("Mozilla/5.0 (X11)"));
-        assert_eq!(p.referrer.as_deref(), Some("https://www.google.com/"));
-        assert_eq!(p.session.as_deref(), Some("s-1"));
-        let p = plan(
-            br#"{"url":"https://webstore.demo.com/api/group/1?userid=9"}"#,
-            None,
-        )
-        .unwrap();
-        assert_eq!(p.uri, "https://webstore.demo.com/api/group/1?userid=9");
-        assert_eq!((p.user_agent, p.session), (None, None));
-        let bare = Base::parse("http://localhost:9").unwrap();
-        let p = plan(
-            b"https://webstore.demo.com/api/group/1?userid=9",
-            Some(&bare),
-        )
-        .unwrap();
-        assert_eq!(p.uri, "http://localhost:9/api/group/1?userid=9");
-    }
-
-    #[test]
-    fn malformed_records_are_refused_with_the_reason() {
-        for (record, want) in [
-            (
-                &br#"{"event_id":"x","ts":"2026-1"#[..],
-                "not a click record",
-            ),
-            (br#"{"event_id":"x"}"#, "not a click record"),
-            (
-                b"https//webstore.demo.com/api/group/1",
-                "not an http(s) URL",
-            ),
-            (b"ftp://h/x", "not an http(s) URL"),
-            (b"\xff\xfe", "not a click record"),
-            (b"", "not a click record"),
-        ] {
-            let e = plan(record, None).unwrap_err();
-            assert!(
-                e.contains(want),
-                "{:?}: {e}",
-                String::from_utf8_lossy(record)
-            );
-        }
-        let base = Base::parse("http://127.0.0.1:8080").unwrap();
-        for (record, want) in [
-            (&b"https:///api/x"[..], "not an http(s) URL"),
-            (b"http:/h/x", "not an http(s) URL"),
-            (b"https://h/a b", "not an http(s) URL"),
-            (b"https://h/\x7f", "not an http(s) URL"),
-            (b"webstore.demo.com/api", "not an http(s) URL"),
-        ] {
-            let e = plan(record, Some(&base)).unwrap_err();
-            assert!(
-                e.contains(want),
-                "{:?}: {e}",
-                String::from_utf8_lossy(record)
-            );
-        }
-        for (url, want) in [
-            ("https://h/a?x=1#frag", "http://127.0.0.1:8080/a?x=1"),
-            ("https://h?x=1", "http://127.0.0.1:8080/?x=1"),
-            ("https://h", "http://127.0.0.1:8080/"),
-        ] {
-            assert_eq!(
-                plan(url.as_bytes(), Some(&base)).unwrap().uri,
-                want,
-                "{url}"
-            );
-        }
-        for bad in ["ftp://x", "http://u:p@h", "http://h/#x", "/relative"] {
-            assert!(Base::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn redirects_are_followed_only_on_the_same_site() {
-        let here: Uri = "http://127.0.0.1:8080/a?x=1".parse().unwrap();
-        assert_eq!(same_site(&here, "/b").unwrap(), "http://127.0.0.1:8080/b");
-        assert_eq!(
-            same_site(&here, "http://127.0.0.1:8080/c").unwrap(),
-            "http://127.0.0.1:8080/c"
-        );
-        assert_eq!(same_site(&here, "http://127.0.0.1:8081/c"), None);
-        assert_eq!(same_site(&here, "https://127.0.0.1:8080/c"), None);
-        assert_eq!(same_site(&here, "//evil.example/x"), None);
-        assert_eq!(same_site(&here, "not a url at all"), None);
-    }
-
-    #[test]
-    fn a_sessions_next_click_has_the_previous_page_as_referrer() {
-        let mut s = Sessions::default();
-        let a: Uri = "http://h/a".parse().unwrap();
-        let b: Uri = "http://h/b".parse().unwrap();
-        assert_eq!(
-            s.referrer(Some("s"), Some("https://google/"), &a)
-                .as_deref(),
-            Some("https://google/")
-        );
-        assert_eq!(
-            s.referrer(Some("s"), None, &b).as_deref(),
-            Some("http://h/a")
-        );
-        assert_eq!(s.referrer(Some("t"), None, &a), None);
-        assert_eq!(s.referrer(None, None, &a), None);
-        for i in 0..Sessions::CAPACITY + 5 {
-            s.referrer(Some(&i.to_string()), None, &a);
-        }
-        assert!(s.last.len() <= Sessions::CAPACITY);
-    }
-}
+#[path = "request_tests.rs"]
+mod tests;

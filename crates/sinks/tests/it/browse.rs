@@ -1,7 +1,9 @@
 //! The `browse:` sink's connections against hostile and plain local sites: a site that
 //! closes every connection (politely or abruptly), one that answers slowly, one that
 //! drops requests, one that speaks no TLS to an https base; and a keep-alive site that
-//! proves connections are reused and never more than `connections` are open. Each is a
+//! proves connections are reused and never more than `connections` are open; a site
+//! scripted with answers framed every way, or malformed, for browse's own reading of
+//! answers (each click once, connections kept exactly when allowed). Each is a
 //! small thread server of this file (or `csgen_testkit::FaultServer`) on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Write};
@@ -45,6 +47,16 @@ struct Site {
 
 impl Site {
     fn start(close: Close, delay: Duration) -> Self {
+        Self::serving(move |conn, counts| serve(conn, close, delay, counts))
+    }
+
+    /// A site that gives `answers` in turn (see [`serve_scripted`]).
+    fn scripted(answers: &'static [(&'static str, bool)]) -> Self {
+        Self::serving(move |conn, counts| serve_scripted(conn, answers, counts))
+    }
+
+    /// A site whose connections `serve` answers, each on its own thread.
+    fn serving(serve: impl Fn(TcpStream, &Counts) -> Option<()> + Copy + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let counts = Arc::new(Counts::default());
@@ -59,7 +71,7 @@ impl Site {
                     let Ok(conn) = conn else { continue };
                     counts.connections.fetch_add(1, SeqCst);
                     let counts = counts.clone();
-                    std::thread::spawn(move || serve(conn, close, delay, &counts));
+                    std::thread::spawn(move || serve(conn, &counts));
                 }
             })
         };
@@ -86,8 +98,14 @@ impl Drop for Site {
     }
 }
 
-/// Answers one connection's requests (heads only: browse sends GETs without a body).
-fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Option<()> {
+/// Reads one connection's requests (heads only: browse sends GETs without a body),
+/// noting each `Host`, and lets `answer` write each answer; `answer` says whether the
+/// connection then ends.
+fn each_request(
+    conn: TcpStream,
+    counts: &Counts,
+    mut answer: impl FnMut(&mut TcpStream) -> Option<bool>,
+) -> Option<()> {
     conn.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut out = conn;
@@ -106,6 +124,15 @@ fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Opt
                 break;
             }
         }
+        if answer(&mut out)? {
+            return Some(());
+        }
+    }
+}
+
+/// Answers every request with 200 after `delay`, ending the connection as `close` says.
+fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Option<()> {
+    each_request(conn, counts, |out| {
         counts.requests.fetch_add(1, SeqCst);
         let busy = counts.busy.fetch_add(1, SeqCst) + 1;
         counts.busy_max.fetch_max(busy, SeqCst);
@@ -122,10 +149,8 @@ fn serve(conn: TcpStream, close: Close, delay: Duration, counts: &Counts) -> Opt
         )
         .ok()?;
         out.flush().ok()?;
-        if close != Close::Never {
-            return Some(());
-        }
-    }
+        Some(close != Close::Never)
+    })
 }
 
 async fn open(spec: &str) -> AnySink {
@@ -293,6 +318,75 @@ async fn a_dropped_sink_sends_nothing_more() {
     // gone (waiting past the slow answers, when the tasks would have sent the next).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(server.requests(), 2);
+}
+
+/// Gives the site's answers in turn (each written as it is, in one piece), ending the
+/// connection after those marked so.
+fn serve_scripted(conn: TcpStream, answers: &[(&str, bool)], counts: &Counts) -> Option<()> {
+    each_request(conn, counts, |out| {
+        let n = counts.requests.fetch_add(1, SeqCst);
+        let (answer, closes) = answers[n % answers.len()];
+        out.write_all(answer.as_bytes()).ok()?;
+        Some(closes)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_framed_every_way_are_read_through_and_their_connection_kept_when_allowed() {
+    let site = Site::scripted(&[
+        (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\npage\r\n0\r\n\r\n",
+            false,
+        ),
+        (
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            false,
+        ),
+        ("HTTP/1.1 204 No Content\r\n\r\n", false),
+        // No length: the body ends with the connection.
+        ("HTTP/1.0 200 OK\r\n\r\nto the end", true),
+        (
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found",
+            false,
+        ),
+    ]);
+    let base = site.base();
+    let mut sink = open(&format!("browse:{base}?connections=1")).await;
+    browse(&mut sink, 100).await.expect("flush");
+    let s = sink.stats().snapshot();
+    assert_eq!((s.delivered, s.failed), (80, 20), "{}", reasons(&sink));
+    assert_eq!(reasons(&sink), r#"{"HTTP 404": 20}"#);
+    assert_eq!(site.counts.requests.load(SeqCst), 100, "each click once");
+    // The first connection, then one after each of the 20 answers that ended theirs.
+    assert_eq!(site.counts.connections.load(SeqCst), 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_answer_fails_its_click_with_the_reason_and_drops_the_connection() {
+    let site = Site::scripted(&[
+        ("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false),
+    ]);
+    let base = site.base();
+    let mut sink = open(&format!("browse:{base}?connections=1")).await;
+    browse(&mut sink, 10).await.expect("flush");
+    let s = sink.stats().snapshot();
+    assert_eq!((s.delivered, s.failed), (5, 5), "{}", reasons(&sink));
+    assert_eq!(
+        reasons(&sink),
+        r#"{"malformed answer: invalid Content-Length": 5}"#
+    );
+    assert_eq!(
+        s.calls.unwrap().by_class[5],
+        5,
+        "counted as transport errors"
+    );
+    assert_eq!(site.counts.requests.load(SeqCst), 10, "each click once");
+    assert_eq!(
+        site.counts.connections.load(SeqCst),
+        6,
+        "a new one after each malformed answer"
+    );
 }
 
 /// Waits (at most 10 s) until `done`.
