@@ -176,8 +176,8 @@ pub struct GenerateArgs {
     pub truth: Option<PathBuf>,
 
     /// Worker threads when running as fast as possible (unpaced, or a backfill of the
-    /// realistic model), at most 256; 0 = one per core for the classic model, one for a
-    /// realistic backfill (two measured slower there). The output is the same for any
+    /// realistic model), at most 256; 0 = one per core (for a realistic backfill at
+    /// most 4, each with an encoder thread beside it). The output is the same for any
     /// number.
     #[arg(long, default_value_t = 0, value_parser = parse_threads)]
     pub threads: usize,

@@ -20,7 +20,9 @@ mod plan;
 mod timeline;
 
 pub use live::MIN_GAP_MS as LIVE_MIN_GAP_MS;
-pub use plan::{MAX_THREADS, Model, Pacing, Plan, PlanError, WallClock, system_clock};
+pub use plan::{
+    AUTO_BACKFILL_WORKERS, MAX_THREADS, Model, Pacing, Plan, PlanError, WallClock, system_clock,
+};
 
 use std::time::Duration;
 

@@ -147,17 +147,21 @@ impl Plan {
         }
     }
 
-    /// The number of workers of a realistic backfill: [`Plan::threads`], or one for 0.
-    /// Two workers measured slower than one end to end for JSON (3.2–3.9 M events/s
-    /// against 5.2–5.3 M on a quiet machine: README#benchmarks), so more are used
-    /// only when asked for.
+    /// The number of workers of a realistic backfill: [`Plan::threads`], or for 0 one
+    /// per core up to [`AUTO_BACKFILL_WORKERS`]. Each worker has an encoder thread
+    /// beside it, and one thread merges the workers' streams, so many more workers
+    /// than that would mostly wait for the merge.
     pub fn backfill_workers(&self) -> usize {
         match self.threads {
-            0 => 1,
+            0 => self.workers().min(AUTO_BACKFILL_WORKERS),
             n => n.min(MAX_THREADS),
         }
     }
 }
+
+/// At most this many backfill workers when the number is automatic (measured: two
+/// workers on two cores; see README#benchmarks).
+pub const AUTO_BACKFILL_WORKERS: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -205,7 +209,10 @@ mod tests {
             ..classic(Pacing::Rate(3.0))
         };
         assert!((1..=MAX_THREADS).contains(&auto.workers()));
-        assert_eq!(auto.backfill_workers(), 1);
+        assert_eq!(
+            auto.backfill_workers(),
+            auto.workers().min(AUTO_BACKFILL_WORKERS)
+        );
         let two = Plan {
             threads: 2,
             ..classic(Pacing::Rate(3.0))
