@@ -60,6 +60,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string of a [`plain`] record; the cursor is on its opening `"`.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         let start = self.i + 1;
         let end = start + memchr::memchr(b'"', self.bytes().get(start..)?)?;
@@ -69,6 +70,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An integer of at most 18 digits, as serde_json reads it into an `i64`/`u64`.
+    #[inline(always)]
     fn int(&mut self) -> Option<i64> {
         let b = self.bytes();
         let neg = self.peek()? == b'-';
@@ -156,6 +158,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// `items`: `null`, or an array of at most [`MAX_ITEMS`] flat order lines.
+    // Out of line: only purchases have order lines; the common path stays small.
+    #[inline(never)]
     fn items(&mut self) -> Option<Option<Vec<RawItem>>> {
         if self.peek()? == b'n' {
             return self.word(b"null").map(|()| None);
@@ -188,6 +192,8 @@ impl<'a> Cursor<'a> {
 
     /// One order line `{"product_id", "quantity", "price", …}`; other keys with
     /// scalar values are skipped, as serde's derived visitor skips them.
+    // Out of line: only purchases have order lines; the common path stays small.
+    #[inline(never)]
     fn item(&mut self) -> Option<RawItem> {
         self.eat(b'{')?;
         self.ws();
@@ -222,6 +228,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A member's key and its colon; the cursor is on the key's opening `"`.
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
@@ -234,6 +241,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After a member: `,` (another follows: `false`) or `close` (the end: `true`).
+    #[inline(always)]
     fn next_member(&mut self, close: u8) -> Option<bool> {
         self.ws();
         match self.peek()? {
@@ -291,6 +299,7 @@ impl<'a> Cursor<'a> {
         Some(())
     }
 
+    #[inline(always)]
     fn value(&mut self) -> Option<Value<'a>> {
         match self.peek()? {
             b'"' => self.string().map(Value::Str),
@@ -422,28 +431,22 @@ pub(crate) fn parse(text: &str) -> Option<RawClick<'_>> {
                 Field::Price => raw.price = c.money()?,
                 Field::Revenue => raw.revenue = c.money()?,
                 Field::Items => raw.items = c.items()?,
-                _ => {
-                    let value = c.value()?;
-                    match f {
-                        Field::EventId => raw.event_id = string(value)?,
-                        Field::Url => raw.url = string(value)?,
-                        Field::SessionId => raw.session_id = string(value)?,
-                        Field::UserAgent => raw.user_agent = string(value)?,
-                        Field::Device => raw.device = string(value)?,
-                        Field::Referrer => raw.referrer = string(value)?,
-                        Field::Country => raw.country = string(value)?,
-                        Field::Os => raw.os = string(value)?,
-                        Field::UtmSource => raw.utm_source = string(value)?,
-                        Field::UtmMedium => raw.utm_medium = string(value)?,
-                        Field::UtmCampaign => raw.utm_campaign = string(value)?,
-                        Field::OrderId => raw.order_id = string(value)?,
-                        Field::Currency => raw.currency = string(value)?,
-                        Field::Quantity => raw.quantity = quantity(value)?,
-                        Field::UserId => raw.user_id = user_id(value)?,
-                        Field::Ts => raw.ts = ts(value)?,
-                        Field::Price | Field::Revenue | Field::Items => return None,
-                    }
-                }
+                Field::EventId => raw.event_id = string(c.value()?)?,
+                Field::Url => raw.url = string(c.value()?)?,
+                Field::SessionId => raw.session_id = string(c.value()?)?,
+                Field::UserAgent => raw.user_agent = string(c.value()?)?,
+                Field::Device => raw.device = string(c.value()?)?,
+                Field::Referrer => raw.referrer = string(c.value()?)?,
+                Field::Country => raw.country = string(c.value()?)?,
+                Field::Os => raw.os = string(c.value()?)?,
+                Field::UtmSource => raw.utm_source = string(c.value()?)?,
+                Field::UtmMedium => raw.utm_medium = string(c.value()?)?,
+                Field::UtmCampaign => raw.utm_campaign = string(c.value()?)?,
+                Field::OrderId => raw.order_id = string(c.value()?)?,
+                Field::Currency => raw.currency = string(c.value()?)?,
+                Field::Quantity => raw.quantity = quantity(c.value()?)?,
+                Field::UserId => raw.user_id = user_id(c.value()?)?,
+                Field::Ts => raw.ts = ts(c.value()?)?,
             }
             if c.next_member(b'}')? {
                 break;
