@@ -23,9 +23,11 @@ pub fn classic(n: u64) -> Vec<u8> {
     out
 }
 
-/// The first `n` realistic records: what `csgen generate --config examples/store.toml
-/// --seed 1 --from 2026-10-01 --format json` writes (the default model, about 54,000
-/// records a day, ~430 bytes each, with user agents, campaigns, carts and orders).
+/// The first `n` records of the realistic model from 2026-10-01T00:00Z (the default
+/// model, as `examples/store.toml` spells it, seed 1): about 54,000 records a day,
+/// ~450 bytes each, with user agents, campaigns, carts and orders. The same mix as
+/// `csgen generate --config examples/store.toml --seed 1 --from 2026-10-01 --format
+/// json`, though not the same bytes (the CLI also injects its faults).
 pub fn realistic(n: usize) -> Vec<u8> {
     let config = RealisticConfig::from_toml("").expect("the default model");
     let model = RealisticModel::new(&config, 1);
