@@ -4,7 +4,8 @@
 //! lake_profile gen RAW.jsonl N     # N generator records, 3 per second
 //! lake_profile real RAW.jsonl N    # N realistic-model records (examples/store.toml's
 //!                                  # defaults, seed 1, from 2026-10-01T00:00Z)
-//! lake_profile run RAW.jsonl LAKE  # enrich RAW into LAKE once, print events/s
+//! lake_profile run RAW.jsonl LAKE [inline]  # enrich RAW into LAKE once, print
+//!                                  # events/s (`inline`: no flushes behind)
 //! lake_profile enrich RAW.jsonl    # enrich only (in memory, no lake), print events/s
 //! ```
 //!
@@ -32,16 +33,16 @@ fn main() {
             let n: usize = args[3].parse().expect("N is a count");
             std::fs::write(&args[2], inputs::realistic(n)).expect("write RAW");
         }
-        Some("run") if args.len() == 4 => {
+        Some("run") if (4..=5).contains(&args.len()) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
             let options = RunOptions {
                 // On when the run has a second core (taskset decides, as in
-                // scripts/bench-lake.sh).
+                // scripts/bench-lake.sh), unless the run says `inline`.
                 lake: LakeOptions {
-                    flush_behind: true,
+                    flush_behind: args.get(4).map(String::as_str) != Some("inline"),
                     ..LakeOptions::default()
                 },
                 no_checkpoint: true,
@@ -81,7 +82,7 @@ fn main() {
             );
         }
         _ => eprintln!(
-            "usage: lake_profile gen|real RAW N | lake_profile run RAW LAKE | lake_profile enrich RAW"
+            "usage: lake_profile gen|real RAW N | lake_profile run RAW LAKE [inline] | lake_profile enrich RAW"
         ),
     }
 }
