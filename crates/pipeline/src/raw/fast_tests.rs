@@ -251,21 +251,8 @@ proptest! {
 /// record with an amount fell back to serde_json: twice the instructions a record).
 #[test]
 fn the_realistic_models_records_take_the_fast_path() {
-    use csgen_model::{Batch, EventEncoder, EventStream, Format, RealisticConfig, RealisticModel};
-    let config =
-        RealisticConfig::from_toml("[store]\nsessions_per_day = 20000\n").expect("valid config");
-    let model = RealisticModel::new(&config, 5);
-    // Monday 2026-11-02, 19:00 UTC: an evening hour with purchases.
-    let from = 1_793_577_600_000 + 19 * 3_600_000;
-    let mut stream = EventStream::new(&model, csgen_model::Shard::ALL, from);
-    let mut events = Vec::new();
-    stream.fill_until(from + 3_600_000, &mut events);
-    let mut encoder = EventEncoder::new(Format::Json, &model);
-    let mut batch = Batch::default();
-    for ev in &events {
-        encoder.push(&model, ev, &mut batch);
-    }
-    let text = std::str::from_utf8(&batch.data).expect("UTF-8");
+    let (_, records) = crate::enrich::tests::realistic_hour("", 5);
+    let text = std::str::from_utf8(&records).expect("UTF-8");
     let (mut amounts, mut orders) = (0, 0);
     for line in text.lines() {
         let fast = parse(line).unwrap_or_else(|| panic!("fast path refused {line}"));
