@@ -1,37 +1,32 @@
-//! Raw JSON lines → Parquet on local disk, one core: `csgen enrich` as a library call
-//! (read, enrich, buffer, encode, commit) over a file of generator records.
-//! Also prints the lake's size and the compression ratio for each codec, and times
-//! enrich alone (records in memory, no lake) to split the cost.
+//! Raw JSON lines → Parquet on local disk: `csgen enrich` as a library call (read,
+//! enrich, buffer, encode, commit) over a file of classic generator records
+//! (`json_lines_*`, ~160 bytes each) and one of the realistic model's records
+//! (`realistic_*`, ~450 bytes with user agents, campaigns, carts and orders).
+//! Also prints the lake's size and the compression ratio for each codec and input,
+//! and times enrich alone (records in memory, no lake) to split the cost.
 
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use csgen_model::{Encoder, Format, Generator, StoreConfig};
+use csgen_model::StoreConfig;
 use csgen_pipeline::{
     Compression, Counters, EnrichOptions, Enricher, LakeOptions, Position, RunOptions, SourceSpec,
 };
 
+#[path = "support/inputs.rs"]
+mod inputs;
+
 const EVENTS: u64 = 500_000;
 
-fn input(dir: &std::path::Path) -> (std::path::PathBuf, u64) {
-    let config = StoreConfig::defaults();
-    let g = Generator::new(&config, 1);
-    let mut enc = Encoder::new(Format::Json, &config.store_url);
-    let mut out = Vec::new();
-    for seq in 0..EVENTS {
-        // 3 clicks per second from 2026-11-23T00:00Z: about 46 hour partitions.
-        enc.encode(
-            &g.click(seq, 1_795_392_000_000 + seq as i64 * 333),
-            &mut out,
-        );
-        out.push(b'\n');
-    }
-    let path = dir.join("raw.jsonl");
-    std::fs::write(&path, &out).unwrap();
-    (path, out.len() as u64)
+/// `records` written to `dir/name`; returns the path and the size.
+fn input(dir: &std::path::Path, name: &str, records: &[u8]) -> (std::path::PathBuf, u64) {
+    let path = dir.join(name);
+    std::fs::write(&path, records).unwrap();
+    (path, records.len() as u64)
 }
 
-fn once(src: &std::path::Path, lake: &std::path::Path, compression: Compression) -> u64 {
+/// One run into `lake`: (committed events, bytes written).
+fn once(src: &std::path::Path, lake: &std::path::Path, compression: Compression) -> (u64, u64) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,53 +53,78 @@ fn once(src: &std::path::Path, lake: &std::path::Path, compression: Compression)
             std::future::pending(),
         ))
         .unwrap();
-    assert_eq!(summary.counters.committed_events, EVENTS);
-    summary.counters.bytes_written
+    let c = summary.counters;
+    // Every record is an event or a dead letter (the realistic model's are all events).
+    assert_eq!(c.committed_events + c.committed_dead_letters, EVENTS);
+    (c.committed_events, c.bytes_written)
 }
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let (src, raw_bytes) = input(dir.path());
-    for (name, codec) in [
-        ("zstd", Compression::Zstd),
-        ("snappy", Compression::Snappy),
-        ("none", Compression::None),
-    ] {
-        let lake = dir.path().join(format!("size-{name}"));
-        let bytes = once(&src, &lake, codec);
-        eprintln!(
-            "lake {name}: {EVENTS} events, raw JSON {raw_bytes} B -> Parquet {bytes} B ({:.1} B/event, ratio {:.1}x)",
-            bytes as f64 / EVENTS as f64,
-            raw_bytes as f64 / bytes as f64
-        );
+    let inputs = [
+        (
+            "json_lines",
+            input(dir.path(), "classic.jsonl", &inputs::classic(EVENTS)),
+        ),
+        (
+            "realistic",
+            input(
+                dir.path(),
+                "realistic.jsonl",
+                &inputs::realistic(EVENTS as usize),
+            ),
+        ),
+    ];
+    for (input, (src, raw_bytes)) in &inputs {
+        for (name, codec) in [
+            ("zstd", Compression::Zstd),
+            ("snappy", Compression::Snappy),
+            ("none", Compression::None),
+        ] {
+            let lake = dir.path().join(format!("size-{input}-{name}"));
+            let (events, bytes) = once(src, &lake, codec);
+            eprintln!(
+                "lake {input} {name}: {events} events, raw JSON {raw_bytes} B -> Parquet {bytes} B ({:.1} B/event, ratio {:.1}x)",
+                bytes as f64 / events as f64,
+                *raw_bytes as f64 / bytes as f64
+            );
+        }
     }
-    let raw = std::fs::read(&src).unwrap();
     let mut g = c.benchmark_group("enrich");
     g.throughput(Throughput::Elements(EVENTS));
     g.sample_size(10);
-    g.bench_function("json_lines", |b| {
-        b.iter(|| {
-            let mut e = Enricher::new(&StoreConfig::defaults(), &EnrichOptions::default());
-            let mut ok = 0u64;
-            for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                ok += u64::from(e.enrich(line, Position::default()).is_ok());
-            }
-            assert_eq!(ok, EVENTS);
-        })
-    });
+    for (input, (src, _)) in &inputs {
+        let raw = std::fs::read(src).unwrap();
+        g.bench_function(*input, |b| {
+            b.iter(|| {
+                let mut e = Enricher::new(&StoreConfig::defaults(), &EnrichOptions::default());
+                let mut ok = 0u64;
+                for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    ok += u64::from(e.enrich(line, Position::default()).is_ok());
+                }
+                assert_eq!(ok, EVENTS);
+            })
+        });
+    }
     g.finish();
     let mut g = c.benchmark_group("lake");
     g.throughput(Throughput::Elements(EVENTS));
     g.sample_size(10);
-    for (name, codec) in [("zstd", Compression::Zstd), ("snappy", Compression::Snappy)] {
-        g.bench_function(format!("json_lines_to_parquet_{name}"), |b| {
+    let runs = [
+        ("json_lines", Compression::Zstd),
+        ("json_lines", Compression::Snappy),
+        ("realistic", Compression::Zstd),
+    ];
+    for (input, codec) in runs {
+        let src = &inputs.iter().find(|(name, _)| *name == input).unwrap().1.0;
+        g.bench_function(format!("{input}_to_parquet_{codec}"), |b| {
             b.iter_batched(
                 || {
                     let lake = dir.path().join("bench-lake");
                     let _ = std::fs::remove_dir_all(&lake);
                     lake
                 },
-                |lake| once(&src, &lake, codec),
+                |lake| once(src, &lake, codec),
                 criterion::BatchSize::PerIteration,
             )
         });

@@ -2,16 +2,22 @@
 //!
 //! ```text
 //! lake_profile gen RAW.jsonl N     # N generator records, 3 per second
-//! lake_profile run RAW.jsonl LAKE  # enrich RAW into LAKE once, print events/s
+//! lake_profile real RAW.jsonl N    # N realistic-model records (examples/store.toml's
+//!                                  # defaults, seed 1, from 2026-10-01T00:00Z)
+//! lake_profile run RAW.jsonl LAKE [inline]  # enrich RAW into LAKE once, print
+//!                                  # events/s (`inline`: no flushes behind)
 //! lake_profile enrich RAW.jsonl    # enrich only (in memory, no lake), print events/s
 //! ```
 //!
 //! Run the second under `valgrind --tool=callgrind` to see where the time goes.
 
+#[path = "../benches/support/inputs.rs"]
+mod inputs;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use csgen_model::{Encoder, Format, Generator, StoreConfig};
+use csgen_model::StoreConfig;
 use csgen_pipeline::{
     Counters, EnrichOptions, Enricher, LakeOptions, Position, RunOptions, SourceSpec,
 };
@@ -21,29 +27,22 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("gen") if args.len() == 4 => {
             let n: u64 = args[3].parse().expect("N is a count");
-            let config = StoreConfig::defaults();
-            let g = Generator::new(&config, 1);
-            let mut enc = Encoder::new(Format::Json, &config.store_url);
-            let mut out = Vec::new();
-            for seq in 0..n {
-                enc.encode(
-                    &g.click(seq, 1_795_392_000_000 + seq as i64 * 333),
-                    &mut out,
-                );
-                out.push(b'\n');
-            }
-            std::fs::write(&args[2], &out).expect("write RAW");
+            std::fs::write(&args[2], inputs::classic(n)).expect("write RAW");
         }
-        Some("run") if args.len() == 4 => {
+        Some("real") if args.len() == 4 => {
+            let n: usize = args[3].parse().expect("N is a count");
+            std::fs::write(&args[2], inputs::realistic(n)).expect("write RAW");
+        }
+        Some("run") if (4..=5).contains(&args.len()) => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
             let options = RunOptions {
                 // On when the run has a second core (taskset decides, as in
-                // scripts/bench-lake.sh).
+                // scripts/bench-lake.sh), unless the run says `inline`.
                 lake: LakeOptions {
-                    flush_behind: true,
+                    flush_behind: args.get(4).map(String::as_str) != Some("inline"),
                     ..LakeOptions::default()
                 },
                 no_checkpoint: true,
@@ -83,7 +82,7 @@ fn main() {
             );
         }
         _ => eprintln!(
-            "usage: lake_profile gen RAW N | lake_profile run RAW LAKE | lake_profile enrich RAW"
+            "usage: lake_profile gen|real RAW N | lake_profile run RAW LAKE [inline] | lake_profile enrich RAW"
         ),
     }
 }

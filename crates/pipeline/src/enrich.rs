@@ -198,4 +198,4 @@ pub fn derived_id(source_key: u64, bytes: &[u8], offset: u64) -> uuid::Uuid {
 
 #[cfg(test)]
 #[path = "enrich_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -146,20 +146,14 @@ proptest! {
     }
 }
 
-/// The realistic model's cart row with removals on (0 in the default funnel).
-const REMOVALS: &str = "[funnel.cart]\ngroup_list = 0.10\nproduct = 0.15\ncheckout = 0.40\nremove_from_cart = 0.05\nexit = 0.30\n";
-
-/// Regression: the model's `…/remove-from-cart` records were dead-lettered as unknown
-/// paths. Every record of an evening hour enriches, to the model's event type, with
-/// the record's country, OS, campaign, order and exact amounts.
-#[test]
-fn every_realistic_record_enriches_with_its_type_and_details() {
+/// The JSON records of an evening hour (Monday 2026-11-02, 19:00 UTC) of the realistic
+/// model at 20,000 sessions a day, with `toml`'s settings beside, and seed `seed`; the
+/// raw scanner's tests read them too.
+pub(crate) fn realistic_hour(toml: &str, seed: u64) -> (csgen_model::RealisticConfig, Vec<u8>) {
     use csgen_model::{Batch, EventEncoder, EventStream, RealisticConfig, RealisticModel};
-    let config =
-        RealisticConfig::from_toml(&format!("[store]\nsessions_per_day = 20000\n{REMOVALS}"))
-            .expect("valid config");
-    let model = RealisticModel::new(&config, 3);
-    // Monday 2026-11-02, 19:00 UTC.
+    let config = RealisticConfig::from_toml(&format!("[store]\nsessions_per_day = 20000\n{toml}"))
+        .expect("valid config");
+    let model = RealisticModel::new(&config, seed);
     let from = 1_793_577_600_000 + 19 * 3_600_000;
     let mut stream = EventStream::new(&model, csgen_model::Shard::ALL, from);
     let mut events = Vec::new();
@@ -169,6 +163,18 @@ fn every_realistic_record_enriches_with_its_type_and_details() {
     for ev in &events {
         encoder.push(&model, ev, &mut batch);
     }
+    (config, std::mem::take(&mut batch.data))
+}
+
+/// The realistic model's cart row with removals on (0 in the default funnel).
+const REMOVALS: &str = "[funnel.cart]\ngroup_list = 0.10\nproduct = 0.15\ncheckout = 0.40\nremove_from_cart = 0.05\nexit = 0.30\n";
+
+/// Regression: the model's `…/remove-from-cart` records were dead-lettered as unknown
+/// paths. Every record of an evening hour enriches, to the model's event type, with
+/// the record's country, OS, campaign, order and exact amounts.
+#[test]
+fn every_realistic_record_enriches_with_its_type_and_details() {
+    let (config, records) = realistic_hour(REMOVALS, 3);
     let mut e = Enricher::new(&config.store, &EnrichOptions::default());
     let mut types = std::collections::BTreeSet::new();
     let (mut campaigns, mut orders) = (0, 0);
@@ -176,7 +182,7 @@ fn every_realistic_record_enriches_with_its_type_and_details() {
     let money = |v: &serde_json::Value| {
         (!v.is_null()).then(|| crate::money::Money::parse(&v.to_string()).expect("an amount"))
     };
-    for line in batch.data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+    for line in records.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let json: serde_json::Value = serde_json::from_slice(line).expect("JSON");
         let ev = e
             .enrich(line, Position::default())

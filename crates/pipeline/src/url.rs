@@ -45,43 +45,86 @@ pub fn parse(url: &str) -> Result<Page, Reason> {
     }
 }
 
-/// The shapes csgen's generator writes on almost every click —
-/// `scheme://host/api/group/{g}` and `…/api/group/{g}/product/{p}`, with no query or
-/// just `?userid={u}` — read in one pass over the bytes. `None` for anything else,
-/// which [`general`] reads; where this answers, it answers as [`general`] would (a
-/// proptest checks it).
+/// The shapes csgen's generators write on almost every click — `scheme://host` then
+/// `/api/group/{g}`, `…/product/{p}`, `…/product/{p}/add-to-cart` (or `/cart`,
+/// `/remove-from-cart`), `/api/home`, `/api/cart`, `/api/checkout`, `/api/purchase`
+/// or `/api/order`; no query, or `?userid={u}` followed by other parameters (the
+/// realistic model's `utm_*`) — read in one pass over the bytes. `None` for anything
+/// else, which [`general`] reads; where this answers, it answers as [`general`] would
+/// (a proptest checks it).
 pub(crate) fn canonical(url: &str) -> Option<Page> {
     let b = url.as_bytes();
     let mut i = scheme_end(url)?;
     while !matches!(*b.get(i)?, b'/' | b'?' | b'#') {
         i += 1;
     }
-    i = skip(b, i, b"/api/group/")?;
-    // At most 9 digits: always an i32.
-    let group_id = digits(b, &mut i, 9)? as i32;
+    i = skip(b, i, b"/api/")?;
     let mut page = Page {
-        event_type: EventType::GroupView,
-        group_id: Some(group_id),
+        event_type: EventType::Landing,
+        group_id: None,
         product_id: None,
         user_id: None,
     };
-    if b.get(i) == Some(&b'/') {
-        i = skip(b, i, b"/product/")?;
-        page.event_type = EventType::ProductView;
-        page.product_id = Some(digits(b, &mut i, 18)?);
+    if let Some(at) = skip(b, i, b"group/") {
+        i = at;
+        // At most 9 digits: always an i32.
+        page.group_id = Some(digits(b, &mut i, 9)? as i32);
+        page.event_type = EventType::GroupView;
+        if b.get(i) == Some(&b'/') {
+            i = skip(b, i, b"/product/")?;
+            page.event_type = EventType::ProductView;
+            page.product_id = Some(digits(b, &mut i, 18)?);
+            if b.get(i) == Some(&b'/') {
+                (page.event_type, i) = [
+                    (&b"/add-to-cart"[..], EventType::AddToCart),
+                    (b"/remove-from-cart", EventType::RemoveFromCart),
+                    (b"/cart", EventType::AddToCart),
+                ]
+                .into_iter()
+                .find_map(|(tail, t)| Some((t, skip(b, i, tail)?)))?;
+            }
+        }
+    } else {
+        (page.event_type, i) = [
+            (&b"home"[..], EventType::Landing),
+            (b"cart", EventType::CartView),
+            (b"checkout", EventType::Checkout),
+            (b"purchase", EventType::Purchase),
+            (b"order", EventType::Purchase),
+        ]
+        .into_iter()
+        .find_map(|(name, t)| Some((t, skip(b, i, name)?)))?;
     }
     match b.get(i) {
         None | Some(b'#') => {}
         Some(b'?') => {
             i = skip(b, i, b"?userid=")?;
             page.user_id = Some(digits(b, &mut i, 18)?);
-            if !matches!(b.get(i), None | Some(b'#')) {
-                return None;
+            match b.get(i) {
+                None | Some(b'#') => {}
+                Some(b'&') => other_parameters(&url[i + 1..])?,
+                Some(_) => return None,
             }
         }
         Some(_) => return None,
     }
     Some(page)
+}
+
+/// `()` if none of the parameters after `userid` is one [`general`] reads (a second
+/// `userid`, a `group` or `product`), which would change the page.
+fn other_parameters(query: &str) -> Option<()> {
+    let query = split_byte(query, b'#').0;
+    query
+        .split('&')
+        .map(|pair| split_byte(pair, b'=').0)
+        .all(|key| {
+            !matches!(
+                key,
+                "userid" | "user_id" | "group" | "groupid" | "product" | "productid"
+            )
+        })
+        .then_some(())
 }
 
 /// The index after `prefix` if `b[i..]` starts with it.
@@ -291,11 +334,16 @@ mod tests {
             host in proptest::sample::select(&["webstore.demo.com", "h:8080", ""][..]),
             path in proptest::collection::vec(proptest::sample::select(&[
                 "/api", "/group", "/product", "/1", "/0012", "/2039", "/1234567890",
-                "/99999999999999999999", "/cart", "/", "/x", "/-1",
+                "/99999999999999999999", "/cart", "/", "/x", "/-1", "/home", "/checkout",
+                "/purchase", "/order", "/add-to-cart", "/remove-from-cart", "/complete",
+                "/add", "/homes", "/cartx",
             ][..]), 0..7),
             query in proptest::sample::select(&[
                 "", "?", "?userid=5", "?userid=", "?userid=05", "?userid=5&x=1",
                 "?x=1&userid=7", "?userid=12345678901234567890", "?userid=5x", "?user_id=3",
+                "?userid=5&utm_source=google&utm_medium=cpc", "?userid=5&userid=6",
+                "?userid=5&product=3", "?userid=5&group=x", "?userid=5&", "?userid=5&&=1",
+                "?userid=5&productid", "?userid=5&user_id=2#&group=1",
             ][..]),
             fragment in proptest::sample::select(&["", "#", "#a?userid=3", "#/x"][..]),
         ) {
@@ -313,6 +361,12 @@ mod tests {
             "https://webstore.demo.com/api/group/2?userid=981361",
             "http://h:8080/api/group/2/product/0?userid=0#top",
             "https://h/api/group/2",
+            "https://webstore.demo.com/api/home?userid=7&utm_source=google&utm_medium=cpc",
+            "https://webstore.demo.com/api/group/2/product/358/add-to-cart?userid=8",
+            "https://webstore.demo.com/api/group/2/product/358/remove-from-cart?userid=8",
+            "https://webstore.demo.com/api/cart?userid=5",
+            "https://webstore.demo.com/api/checkout?userid=5",
+            "https://webstore.demo.com/api/purchase?userid=5",
         ] {
             assert_eq!(canonical(url).map(Ok), Some(general(url)), "{url}");
         }

@@ -6,7 +6,8 @@
 //! are ignored (collectors add their own); fields csgen reads must have the right type.
 //!
 //! JSON goes through a one-pass scanner (`fast.rs`) when the record is plain (no
-//! escapes, no nested values: what collectors send), else through serde_json.
+//! escapes, no nested values but a purchase's flat order lines: what collectors and the
+//! realistic model send), else through serde_json.
 
 use std::borrow::Cow;
 use std::fmt;
