@@ -330,7 +330,7 @@ pub struct Batch {
 impl Drop for Batch {
     /// A large batch's buffers go to the spares for [`Batch::recycled`].
     fn drop(&mut self) {
-        if self.data.capacity() < spares::MIN_BYTES {
+        if !(spares::MIN_BYTES..=spares::MAX_BYTES).contains(&self.data.capacity()) {
             return;
         }
         let parts = (
@@ -346,7 +346,7 @@ impl Drop for Batch {
 /// are megabytes each, filled on a worker thread and dropped by the sink on another:
 /// allocated afresh, each one's memory came from the system again and was
 /// page-faulted in (issue 18: with two workers the kernel's share of a JSON backfill's
-/// CPU went from 4 % to 20 %). At most [`spares::KEEP`] are kept.
+/// CPU went from 4 % to 20 %). At most [`spares::KEEP`] are kept, of at most 16 MB each.
 mod spares {
     use std::sync::Mutex;
 
@@ -356,6 +356,8 @@ mod spares {
 
     /// Batches with less room are not worth keeping.
     pub(super) const MIN_BYTES: usize = 1 << 20;
+    /// Nor are rare huge ones worth holding on to (a backfill's are a few megabytes).
+    pub(super) const MAX_BYTES: usize = 16 << 20;
     /// Enough for the batches of a backfill in flight at once.
     pub(super) const KEEP: usize = 8;
 
