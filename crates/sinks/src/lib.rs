@@ -17,6 +17,7 @@ pub mod calls;
 mod context;
 pub mod file;
 pub mod firehose;
+pub mod fuzzing;
 pub mod http;
 pub mod kafka;
 pub mod kinesis;

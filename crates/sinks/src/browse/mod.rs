@@ -20,7 +20,7 @@ mod conn;
 pub mod options;
 mod pool;
 pub mod request;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;

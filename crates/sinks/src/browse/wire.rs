@@ -176,6 +176,9 @@ pub async fn read_answer<R: AsyncRead + Unpin>(
             }
             scanned = rb.pending().len();
             if rb.fill(io, "answer head").await? == 0 {
+                // All that came: refused as malformed if it is, whatever pieces it
+                // came in (a blank line at its start already had it parsed whole).
+                parse_head(rb.pending())?;
                 return Err(WireError::Closed);
             }
         };

@@ -7,6 +7,7 @@ mod browse;
 mod chaos;
 mod cli;
 mod firehose;
+mod fuzz;
 mod http;
 mod kafka;
 mod kafka_cli;
