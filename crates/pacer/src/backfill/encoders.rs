@@ -17,6 +17,8 @@ use csgen_model::realistic::{Event, EventEncoder, RealisticModel};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::{End, RunError};
+
 /// A chunk of the merged stream and its records: record `i` encodes `events[i]`.
 pub(super) struct Encoded {
     pub events: Vec<Event>,
@@ -39,6 +41,13 @@ pub(super) struct Encoders {
 /// An encoder thread that ended before its work did (it panicked).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Died(pub usize);
+
+impl Died {
+    /// How the run ends, after `emitted` events.
+    pub fn end(self, emitted: u64) -> End {
+        End::error(RunError::Encoder { index: self.0 }, emitted)
+    }
+}
 
 impl Encoders {
     /// Chunks an encoder holds at most: one being encoded, one waiting.

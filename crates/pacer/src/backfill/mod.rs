@@ -25,7 +25,7 @@ use csgen_sinks::Sink;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use self::encoders::{Died, Encoders};
+use self::encoders::Encoders;
 use crate::timeline::Emitter;
 use crate::{CHUNK, Control, End, Plan, RunError, StopReason};
 
@@ -188,7 +188,6 @@ impl Backfill<'_> {
         encoders: &mut Encoders,
     ) -> Option<End> {
         let chunk = CHUNK as usize;
-        let died = |Died(index), emitted| End::error(RunError::Encoder { index }, emitted);
         let mut merged = encoders.buffer(2 * chunk);
         loop {
             if let Some(end) = self.interrupted(control, emitter) {
@@ -225,7 +224,7 @@ impl Backfill<'_> {
                     merged.truncate(chunk);
                 }
                 if let Err(d) = encoders.submit(std::mem::replace(&mut merged, next)).await {
-                    return Some(died(d, emitter.emitted));
+                    return Some(d.end(emitter.emitted));
                 }
             }
             // Emit what is encoded; at the end, wait for all of it.
@@ -258,9 +257,7 @@ impl Backfill<'_> {
         let encoded = match encoders.take(wait).await {
             Ok(Some(encoded)) => encoded,
             Ok(None) => return None,
-            Err(Died(index)) => {
-                return Some(End::error(RunError::Encoder { index }, emitter.emitted));
-            }
+            Err(died) => return Some(died.end(emitter.emitted)),
         };
         if let Err(e) = emitter
             .emit_encoded(sink, encoded.batch, &encoded.events)
