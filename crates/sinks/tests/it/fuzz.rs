@@ -1,7 +1,6 @@
 //! The answer reader of browse mode against arbitrary bytes and the fuzz corpus's
 //! replay: whatever a site sends, an answer or a reason, the same read whole and a
-//! byte at a time, never a panic. The checks are `csgen_sinks::fuzzing`'s, which the
-//! `cargo fuzz` target `http_answer` in `fuzz/` runs too.
+//! byte at a time, never a panic. The checks are `csgen_sinks::fuzzing`'s.
 
 use csgen_sinks::fuzzing::{self, Outcome};
 use csgen_testkit::corpus;
