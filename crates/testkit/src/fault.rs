@@ -5,10 +5,12 @@
 //! the standard library only; bodies need a `Content-Length` (as csgen's client sends).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::Accepting;
 
 /// How one request is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +44,9 @@ type Script = dyn Fn(usize) -> Fault + Send + Sync;
 
 /// The running server; stopped when dropped.
 pub struct FaultServer {
-    addr: SocketAddr,
+    server: Accepting,
     stored: Arc<Mutex<Vec<Stored>>>,
     requests: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    accept: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Longest request head or body accepted (the tests send far less).
@@ -55,40 +55,24 @@ const MAX_REQUEST: usize = 64 << 20;
 impl FaultServer {
     /// Answers request number `n` (0-based, over all connections) with `script(n)`.
     pub fn start(script: impl Fn(usize) -> Fault + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
         let stored = Arc::new(Mutex::new(Vec::new()));
         let requests = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let script: Arc<Script> = Arc::new(script);
-        let accept = {
-            let (stored, requests, stop) = (stored.clone(), requests.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let (stored, requests, script) =
-                        (stored.clone(), requests.clone(), script.clone());
-                    std::thread::spawn(move || {
-                        let _ = serve(conn, &script, &requests, &stored);
-                    });
-                }
+        let server = {
+            let (stored, requests) = (stored.clone(), requests.clone());
+            Accepting::start(move |conn| {
+                let _ = serve(conn, &script, &requests, &stored);
             })
         };
         Self {
-            addr,
+            server,
             stored,
             requests,
-            stop,
-            accept: Some(accept),
         }
     }
 
     /// `http://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.server.addr())
     }
 
     /// Requests received so far (answered or not).
@@ -105,20 +89,10 @@ impl FaultServer {
     }
 }
 
-impl Drop for FaultServer {
-    fn drop(&mut self) {
-        self.stop.store(true, SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// Serves one connection's requests until it closes or a fault drops it.
 fn serve(
     conn: TcpStream,
-    script: &Arc<Script>,
+    script: &Script,
     requests: &AtomicUsize,
     stored: &Mutex<Vec<Stored>>,
 ) -> std::io::Result<()> {

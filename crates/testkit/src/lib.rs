@@ -18,6 +18,7 @@
 //! Standard library and proptest only (the crates' tests build proptest anyway), so
 //! that it adds nothing to any crate's build.
 
+mod accept;
 pub mod corpus;
 mod fault;
 mod kafka;
@@ -29,6 +30,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use accept::Accepting;
 pub use fault::{Fault, FaultServer, Stored};
 pub use kafka::KafkaClient;
 pub use lambda_api::{Outcome as LambdaOutcome, RuntimeApi};

@@ -7,13 +7,13 @@
 //! small thread server of this file (or `csgen_testkit::FaultServer`) on 127.0.0.1.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use csgen_sinks::{AnySink, Sink, SinkContext, SinkSpec};
-use csgen_testkit::{Fault, FaultServer};
+use csgen_testkit::{Accepting, Fault, FaultServer};
 
 use crate::json_batch;
 
@@ -39,10 +39,8 @@ struct Counts {
 
 /// A site answering every GET with 200 after `delay`; stopped when dropped.
 struct Site {
-    addr: SocketAddr,
+    server: Accepting,
     counts: Arc<Counts>,
-    stop: Arc<AtomicBool>,
-    accept: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Site {
@@ -56,45 +54,22 @@ impl Site {
     }
 
     /// A site whose connections `serve` answers, each on its own thread.
-    fn serving(serve: impl Fn(TcpStream, &Counts) -> Option<()> + Copy + Send + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
+    fn serving(
+        serve: impl Fn(TcpStream, &Counts) -> Option<()> + Copy + Send + Sync + 'static,
+    ) -> Self {
         let counts = Arc::new(Counts::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let accept = {
-            let (counts, stop) = (counts.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    counts.connections.fetch_add(1, SeqCst);
-                    let counts = counts.clone();
-                    std::thread::spawn(move || serve(conn, &counts));
-                }
+        let server = {
+            let counts = counts.clone();
+            Accepting::start(move |conn| {
+                counts.connections.fetch_add(1, SeqCst);
+                serve(conn, &counts);
             })
         };
-        Self {
-            addr,
-            counts,
-            stop,
-            accept: Some(accept),
-        }
+        Self { server, counts }
     }
 
     fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        self.stop.store(true, SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
+        format!("http://{}", self.server.addr())
     }
 }
 
@@ -217,7 +192,7 @@ async fn connections_are_kept_alive_and_never_more_than_the_option_allows() {
     let hosts = site.counts.hosts.lock().unwrap().clone();
     assert_eq!(hosts.len(), 300);
     assert!(
-        hosts.iter().all(|h| *h == site.addr.to_string()),
+        hosts.iter().all(|h| *h == site.server.addr().to_string()),
         "{hosts:?}"
     );
     assert_eq!(s.calls.unwrap().by_class[1], 300, "2xx");
