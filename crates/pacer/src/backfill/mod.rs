@@ -211,7 +211,8 @@ impl Backfill<'_> {
             merge_before(frontier, lanes, &mut merged);
             let last = frontier >= self.until_ms;
             // Chunks of exactly CHUNK events (the last one excepted): batches of one
-            // size are what the allocator reuses instead of mapping fresh pages.
+            // size fit the recycled buffers of the last ones (`Batch::recycled`)
+            // without growing them.
             while merged.len() >= chunk || (last && !merged.is_empty()) {
                 while !encoders.has_room() {
                     if let Some(end) = self.emit_next(sink, emitter, encoders, true).await {
