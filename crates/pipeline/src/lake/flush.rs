@@ -8,6 +8,8 @@
 //! names. Events are never both gone and counted as committed, and a flush number is
 //! never reused for other content.
 
+use std::sync::{Mutex, PoisonError};
+
 use arrow_array::RecordBatch;
 use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
@@ -60,8 +62,13 @@ pub(super) struct FlushInput {
 }
 
 impl PendingFlush {
-    /// Encodes the partitions and dead letters of `input` as its flush.
-    pub fn encode(input: FlushInput, props: &WriterProperties) -> Result<Self, LakeError> {
+    /// Encodes the partitions and dead letters of `input` as its flush, the partitions
+    /// on up to `threads` threads.
+    pub fn encode(
+        input: FlushInput,
+        props: &WriterProperties,
+        threads: usize,
+    ) -> Result<Self, LakeError> {
         let FlushInput {
             k,
             writer,
@@ -74,17 +81,14 @@ impl PendingFlush {
         let mut report = FlushReport::default();
         let mut staged = Vec::with_capacity(parts.len() + 1);
         let mut moves = Vec::with_capacity(parts.len() + 1);
-        for (i, (part, mut cols)) in parts.into_iter().enumerate() {
-            report.events += cols.rows() as u64;
-            let bytes = encode(part, &mut cols, props)?;
-            // The columns go now, not with the flush: memory falls as it proceeds.
-            drop(cols);
-            report.bytes += bytes.len() as u64;
+        for (i, file) in encode_parts(parts, props, threads)?.into_iter().enumerate() {
+            report.events += file.rows;
+            report.bytes += file.bytes.len() as u64;
             let from = format!("{staging}/{k:06}-{i:04}.parquet");
-            staged.push((from.clone(), Bytes::from(bytes)));
+            staged.push((from.clone(), Bytes::from(file.bytes)));
             moves.push(Move {
                 from,
-                to: format!("events/{part}/part-{writer}-{k:06}-{i:04}.parquet"),
+                to: format!("events/{}/part-{writer}-{k:06}-{i:04}.parquet", file.part),
             });
         }
         if dead_count > 0 {
@@ -140,13 +144,20 @@ pub(super) struct Encoding {
 
 impl Encoding {
     /// Starts encoding `input` (whose buffers held `bytes`), then staging it in `store`.
-    pub fn spawn(input: FlushInput, props: WriterProperties, store: Store, bytes: usize) -> Self {
+    pub fn spawn(
+        input: FlushInput,
+        props: WriterProperties,
+        threads: usize,
+        store: Store,
+        bytes: usize,
+    ) -> Self {
         let events = input.parts.iter().map(|(_, c)| c.rows() as u64).sum();
         let counts = (events, input.dead_count);
         let k = input.k;
         let handle = tokio::spawn(async move {
             let encoded =
-                tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props)).await;
+                tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props, threads))
+                    .await;
             let mut p = encoded.map_err(|e| joined(k, e))??;
             match store.put_all(p.staged.clone()).await {
                 Ok(()) => {
@@ -178,6 +189,65 @@ fn joined(k: u64, e: tokio::task::JoinError) -> LakeError {
         partition: format!("(every partition of flush {k})"),
         source: e.into(),
     }
+}
+
+/// One partition's file of a flush.
+struct EncodedPart {
+    part: Partition,
+    rows: u64,
+    bytes: Vec<u8>,
+}
+
+/// Encodes each partition as a file, in `parts`' order, on up to `threads` threads
+/// (the calling one included): partitions are independent, so a flush of many hours
+/// uses every core it is given, and a file's bytes do not depend on the thread count.
+/// Each thread takes the next partition when it finished one; a partition's columns
+/// are dropped as soon as its file is encoded, so memory falls as the flush proceeds.
+fn encode_parts(
+    parts: Vec<(Partition, Columns)>,
+    props: &WriterProperties,
+    threads: usize,
+) -> Result<Vec<EncodedPart>, LakeError> {
+    let one = |(part, mut cols): (Partition, Columns)| {
+        let rows = cols.rows() as u64;
+        let bytes = encode(part, &mut cols, props)?;
+        Ok(EncodedPart { part, rows, bytes })
+    };
+    let threads = threads.clamp(1, parts.len().max(1));
+    if threads == 1 {
+        return parts.into_iter().map(one).collect();
+    }
+    let queue = Mutex::new(parts.into_iter().enumerate());
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((i, part)) = next else { break done };
+            done.push((i, one(part)));
+        }
+    };
+    let mut done = std::thread::scope(|s| {
+        // A helper that cannot be started (no threads left) leaves its share to the
+        // others.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("csgen-encode".into())
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
+        let mut done = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(theirs) => done.extend(theirs),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, file)| file).collect()
 }
 
 /// One partition's rows as a Parquet file.

@@ -97,6 +97,8 @@ pub struct LakeWriter {
     encoding: Option<Encoding>,
     /// Whether [`LakeWriter::wants_flush_behind`] may ask for flushes behind.
     behind: bool,
+    /// Threads a flush encodes its partitions on (see [`LakeWriter::set_encode_threads`]).
+    encode_threads: usize,
     /// With a checkpoint: this run's claim on it (one writer per source and lake).
     lock: Option<LakeLock>,
 }
@@ -148,6 +150,15 @@ pub const ROW_BYTES: usize = 176;
 /// Checked in `buffer_estimate_covers_the_builders_memory`.
 pub const PARTITION_BYTES: usize = 16 << 10;
 
+/// Most threads a flush encodes on: beyond a few, a flush's hours are too few to share.
+pub const MAX_ENCODE_THREADS: usize = 8;
+
+/// One encoding thread per core this process may run on (`taskset` and cgroup limits
+/// count), at most [`MAX_ENCODE_THREADS`].
+fn default_encode_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_ENCODE_THREADS))
+}
+
 impl LakeWriter {
     /// Opens a writer. With a checkpoint name, recovers from an earlier run of the same
     /// (source, lake) pair and returns where the source must be resumed.
@@ -193,6 +204,7 @@ impl LakeWriter {
             pending: None,
             encoding: None,
             behind: false,
+            encode_threads: default_encode_threads(),
             lock,
         };
         if let (Some(path), Some(name)) = (w.checkpoint.clone(), checkpoint) {
@@ -306,6 +318,13 @@ impl LakeWriter {
             && (self.buffered_bytes >= self.options.max_buffer_bytes / 2 || self.is_full())
     }
 
+    /// Encodes a flush's partitions on up to `threads` threads (at least one). By
+    /// default one per core the process may run on, at most [`MAX_ENCODE_THREADS`];
+    /// the files are the same whatever the number.
+    pub fn set_encode_threads(&mut self, threads: usize) {
+        self.encode_threads = threads.max(1);
+    }
+
     /// Whether a flush is encoding behind.
     pub fn is_encoding(&self) -> bool {
         self.encoding.is_some()
@@ -357,7 +376,11 @@ impl LakeWriter {
             return Ok(report);
         }
         let input = self.take_buffers(source);
-        self.pending = Some(PendingFlush::encode(input, &self.props)?);
+        self.pending = Some(PendingFlush::encode(
+            input,
+            &self.props,
+            self.encode_threads,
+        )?);
         let last = self.finish_pending().await?;
         report.events += last.events;
         report.dead_letters += last.dead_letters;
@@ -383,7 +406,13 @@ impl LakeWriter {
         let bytes = self.buffered_bytes;
         let input = self.take_buffers(source);
         let (props, store) = (self.props.clone(), self.store.clone());
-        self.encoding = Some(Encoding::spawn(input, props, store, bytes));
+        self.encoding = Some(Encoding::spawn(
+            input,
+            props,
+            self.encode_threads,
+            store,
+            bytes,
+        ));
         Ok(report)
     }
 

@@ -275,3 +275,65 @@ async fn flushes_behind_start_at_half_the_buffer_so_both_fit_in_it() {
     );
     assert_eq!(w.counters.snapshot().committed_events, 4000);
 }
+
+/// Every file of `lake` (relative path, bytes), sorted by path.
+fn files_of(lake: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![lake.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let rel = path.strip_prefix(lake).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_flush_writes_the_same_files_whatever_threads_encode_it() {
+    // Twelve hours of events, so that threads have partitions to share; flushed behind,
+    // then inline.
+    let lines = records(1200, 36_000);
+    let mut lakes = Vec::new();
+    for threads in [1, 2, 5, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = LakeOptions {
+            writer_id: Some("same".into()),
+            ..LakeOptions::default()
+        };
+        let mut w = writer(dir.path(), options).await;
+        w.set_encode_threads(threads);
+        push_all(&mut w, &lines[..700]);
+        w.set_flush_behind(true);
+        w.flush_behind(&SourcePos::default()).await.unwrap();
+        push_all(&mut w, &lines[700..]);
+        let report = w.flush(&SourcePos::default()).await.unwrap();
+        assert_eq!(
+            w.counters.snapshot().committed_events,
+            1200,
+            "{threads} threads"
+        );
+        assert!(report.files.len() >= 5, "{threads} threads: {report:?}");
+        lakes.push((threads, files_of(dir.path())));
+    }
+    let (_, one) = &lakes[0];
+    // 13 hours (the first starts at :26), one of them in both flushes.
+    assert_eq!(
+        one.iter().filter(|(p, _)| p.ends_with(".parquet")).count(),
+        14
+    );
+    for (threads, files) in &lakes[1..] {
+        let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+        assert_eq!(names(files), names(one), "{threads} threads: other files");
+        assert!(
+            files == one,
+            "{threads} threads: the same files with other bytes"
+        );
+    }
+}
