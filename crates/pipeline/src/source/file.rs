@@ -9,6 +9,7 @@ use std::os::unix::fs::MetadataExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::lines::LineSource;
+use super::read_ahead::ReadAhead;
 use super::{Source, SourceContext, SourceEndpoint, SourceError};
 use crate::endpoint::Form;
 use crate::hash::{FNV_OFFSET, fnv1a};
@@ -119,6 +120,7 @@ impl SourceEndpoint for FileSpec {
             file: Some(identity),
             ..cx.resume.clone()
         };
+        let file = ReadAhead::spawn("csgen-read", file.into_std().await).map_err(io)?;
         Ok(Box::new(LineSource::new(
             self.to_string(),
             Box::new(file),

@@ -13,6 +13,7 @@ pub mod file;
 pub mod kafka;
 pub mod kinesis;
 mod lines;
+mod read_ahead;
 mod registry;
 pub mod stdin;
 

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::lines::LineSource;
+use super::read_ahead::ReadAhead;
 use super::{Source, SourceContext, SourceEndpoint, SourceError};
 use crate::endpoint::Form;
 use crate::lake::SourcePos;
@@ -36,9 +37,14 @@ impl fmt::Display for StdinSpec {
 #[async_trait::async_trait]
 impl SourceEndpoint for StdinSpec {
     async fn open(&self, _cx: &SourceContext) -> Result<Box<dyn Source>, SourceError> {
+        let stdin =
+            ReadAhead::spawn("csgen-stdin", std::io::stdin()).map_err(|error| SourceError::Io {
+                source_name: self.to_string(),
+                error,
+            })?;
         Ok(Box::new(LineSource::new(
             self.to_string(),
-            Box::new(tokio::io::stdin()),
+            Box::new(stdin),
             SourcePos::default(),
         )))
     }
