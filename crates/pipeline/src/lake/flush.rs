@@ -8,7 +8,8 @@
 //! names. Events are never both gone and counted as committed, and a flush number is
 //! never reused for other content.
 
-use std::sync::{Mutex, PoisonError};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use arrow_array::RecordBatch;
 use bytes::Bytes;
@@ -65,23 +66,29 @@ impl PendingFlush {
     /// Encodes the partitions and dead letters of `input` as its flush, the partitions
     /// on up to `threads` threads.
     pub fn encode(
-        input: FlushInput,
+        mut input: FlushInput,
         props: &WriterProperties,
         threads: usize,
     ) -> Result<Self, LakeError> {
+        let parts = Parts::new(std::mem::take(&mut input.parts), props.clone());
+        Ok(Self::assemble(input, parts.encode(threads)?))
+    }
+
+    /// The flush of `input`, whose partitions were encoded as `files`.
+    fn assemble(input: FlushInput, files: Vec<EncodedPart>) -> Self {
         let FlushInput {
             k,
             writer,
             staging,
-            parts,
+            parts: _,
             dead,
             dead_count,
             source,
         } = input;
         let mut report = FlushReport::default();
-        let mut staged = Vec::with_capacity(parts.len() + 1);
-        let mut moves = Vec::with_capacity(parts.len() + 1);
-        for (i, file) in encode_parts(parts, props, threads)?.into_iter().enumerate() {
+        let mut staged = Vec::with_capacity(files.len() + 1);
+        let mut moves = Vec::with_capacity(files.len() + 1);
+        for (i, file) in files.into_iter().enumerate() {
             report.events += file.rows;
             report.bytes += file.bytes.len() as u64;
             let from = format!("{staging}/{k:06}-{i:04}.parquet");
@@ -101,14 +108,14 @@ impl PendingFlush {
                 to: format!("dead_letters/part-{writer}-{k:06}.jsonl"),
             });
         }
-        Ok(Self {
+        Self {
             k,
             source,
             staged,
             moves,
             report,
             progress: Progress::Encoded,
-        })
+        }
     }
 
     /// `(from, to)` of every move.
@@ -134,6 +141,8 @@ pub(super) type Behind = Result<(PendingFlush, Option<LakeError>), LakeError>;
 /// which would otherwise stall the reading.
 pub(super) struct Encoding {
     handle: tokio::task::JoinHandle<Behind>,
+    /// Its partitions, for [`Encoding::help`].
+    parts: Arc<Parts>,
     k: u64,
     /// The buffers' estimated memory: it counts against the buffer limit until the
     /// flush is committed.
@@ -143,9 +152,11 @@ pub(super) struct Encoding {
 }
 
 impl Encoding {
-    /// Starts encoding `input` (whose buffers held `bytes`), then staging it in `store`.
+    /// Starts encoding `input` (whose buffers held `bytes`) on `threads - 1` threads,
+    /// leaving a core to the reader until it waits for this flush and [`Self::help`]s,
+    /// then staging it in `store`.
     pub fn spawn(
-        input: FlushInput,
+        mut input: FlushInput,
         props: WriterProperties,
         threads: usize,
         store: Store,
@@ -154,11 +165,16 @@ impl Encoding {
         let events = input.parts.iter().map(|(_, c)| c.rows() as u64).sum();
         let counts = (events, input.dead_count);
         let k = input.k;
+        let parts = Arc::new(Parts::new(std::mem::take(&mut input.parts), props));
+        let shared = parts.clone();
+        // Started here, not in the task below: a reader that never yields (its input
+        // always ready) would otherwise not let the task start until it waits.
+        let encoding = tokio::task::spawn_blocking(move || {
+            let files = shared.encode(threads.saturating_sub(1).max(1))?;
+            Ok::<_, LakeError>(PendingFlush::assemble(input, files))
+        });
         let handle = tokio::spawn(async move {
-            let encoded =
-                tokio::task::spawn_blocking(move || PendingFlush::encode(input, &props, threads))
-                    .await;
-            let mut p = encoded.map_err(|e| joined(k, e))??;
+            let mut p = encoding.await.map_err(|e| joined(k, e))??;
             match store.put_all(p.staged.clone()).await {
                 Ok(()) => {
                     p.progress = Progress::Staged;
@@ -169,10 +185,17 @@ impl Encoding {
         });
         Self {
             handle,
+            parts,
             k,
             bytes,
             counts,
         }
+    }
+
+    /// Encodes the partitions no thread has taken yet on the caller's thread: what a
+    /// reader that must wait for this flush does instead of waiting idle.
+    pub fn help(&self) {
+        self.parts.work();
     }
 
     /// The encoded flush. Cancel-safe: dropped before it is ready, the task runs on
@@ -192,62 +215,90 @@ fn joined(k: u64, e: tokio::task::JoinError) -> LakeError {
 }
 
 /// One partition's file of a flush.
-struct EncodedPart {
+pub(super) struct EncodedPart {
     part: Partition,
     rows: u64,
     bytes: Vec<u8>,
 }
 
-/// Encodes each partition as a file, in `parts`' order, on up to `threads` threads
-/// (the calling one included): partitions are independent, so a flush of many hours
-/// uses every core it is given, and a file's bytes do not depend on the thread count.
-/// Each thread takes the next partition when it finished one; a partition's columns
-/// are dropped as soon as its file is encoded, so memory falls as the flush proceeds.
-fn encode_parts(
-    parts: Vec<(Partition, Columns)>,
-    props: &WriterProperties,
-    threads: usize,
-) -> Result<Vec<EncodedPart>, LakeError> {
-    let one = |(part, mut cols): (Partition, Columns)| {
-        let rows = cols.rows() as u64;
-        let bytes = encode(part, &mut cols, props)?;
-        Ok(EncodedPart { part, rows, bytes })
-    };
-    let threads = threads.clamp(1, parts.len().max(1));
-    if threads == 1 {
-        return parts.into_iter().map(one).collect();
-    }
-    let queue = Mutex::new(parts.into_iter().enumerate());
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some((i, part)) = next else { break done };
-            done.push((i, one(part)));
+/// The partitions of a flush, shared by the threads that encode them: each takes the
+/// next partition when it finished one. Partitions are independent files, so a flush
+/// of many hours uses every core it is given, and a file's bytes do not depend on which
+/// thread encoded it. A partition's columns go as soon as its file is encoded, so
+/// memory falls as the flush proceeds.
+pub(super) struct Parts {
+    todo: Mutex<std::iter::Enumerate<std::vec::IntoIter<(Partition, Columns)>>>,
+    /// Files encoded, with their index in `todo`.
+    done: Mutex<Vec<(usize, Result<EncodedPart, LakeError>)>>,
+    all_done: Condvar,
+    count: usize,
+    props: WriterProperties,
+}
+
+impl Parts {
+    pub fn new(parts: Vec<(Partition, Columns)>, props: WriterProperties) -> Self {
+        Self {
+            count: parts.len(),
+            todo: Mutex::new(parts.into_iter().enumerate()),
+            done: Mutex::new(Vec::new()),
+            all_done: Condvar::new(),
+            props,
         }
-    };
-    let mut done = std::thread::scope(|s| {
-        // A helper that cannot be started (no threads left) leaves its share to the
-        // others.
-        let helpers: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("csgen-encode".into())
-                    .spawn_scoped(s, work)
-                    .ok()
-            })
-            .collect();
-        let mut done = work();
-        for helper in helpers {
-            match helper.join() {
-                Ok(theirs) => done.extend(theirs),
-                Err(panic) => std::panic::resume_unwind(panic),
+    }
+
+    /// Encodes partitions on this thread until none is left to take. An encoder that
+    /// panics fails its partition (and so its flush) instead of the thread: the
+    /// threads waiting in [`Self::encode`] for every partition must not wait forever.
+    pub fn work(&self) {
+        loop {
+            let next = lock(&self.todo).next();
+            let Some((i, (part, mut cols))) = next else {
+                return;
+            };
+            let rows = cols.rows() as u64;
+            let file =
+                std::panic::catch_unwind(AssertUnwindSafe(|| encode(part, &mut cols, &self.props)))
+                    .unwrap_or_else(|_| {
+                        Err(LakeError::Encode {
+                            partition: part.to_string(),
+                            source: "the Parquet encoder panicked".into(),
+                        })
+                    })
+                    .map(|bytes| EncodedPart { part, rows, bytes });
+            drop(cols);
+            let mut done = lock(&self.done);
+            done.push((i, file));
+            if done.len() == self.count {
+                self.all_done.notify_all();
             }
         }
-        done
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, file)| file).collect()
+    }
+
+    /// Encodes on this thread and `threads - 1` more, waits for the partitions that
+    /// other threads took (see [`Encoding::help`]), and returns the files in order.
+    pub fn encode(&self, threads: usize) -> Result<Vec<EncodedPart>, LakeError> {
+        std::thread::scope(|s| {
+            for _ in 1..threads.min(self.count) {
+                // A helper that cannot be started (no threads left) leaves its share
+                // to the others.
+                let _ = std::thread::Builder::new()
+                    .name("csgen-encode".into())
+                    .spawn_scoped(s, || self.work());
+            }
+            self.work();
+        });
+        let mut done = self
+            .all_done
+            .wait_while(lock(&self.done), |done| done.len() < self.count)
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut files = std::mem::take(&mut *done);
+        files.sort_unstable_by_key(|(i, _)| *i);
+        files.into_iter().map(|(_, file)| file).collect()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One partition's rows as a Parquet file.

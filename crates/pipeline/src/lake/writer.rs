@@ -370,6 +370,7 @@ impl LakeWriter {
     /// first. On an error or a cancellation, what was taken stays pending (see
     /// [`PendingFlush`]), never lost and never counted.
     pub async fn flush(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
+        self.help_encoding();
         let mut report = self.finish_in_flight().await?;
         let advance = self.checkpoint.is_some() && *source != self.committed;
         if self.parts.is_empty() && self.dead_count == 0 && !advance {
@@ -399,6 +400,7 @@ impl LakeWriter {
     /// an encoded flush that fails or is cancelled stays pending, and events count as
     /// committed only when their flush is.
     pub async fn flush_behind(&mut self, source: &SourcePos) -> Result<FlushReport, LakeError> {
+        self.help_encoding();
         let report = self.finish_in_flight().await?;
         if self.parts.is_empty() && self.dead_count == 0 {
             return Ok(report);
@@ -441,6 +443,14 @@ impl LakeWriter {
     pub async fn finish_in_flight(&mut self) -> Result<FlushReport, LakeError> {
         self.encoded().await?;
         self.finish_pending().await
+    }
+
+    /// Encodes what is left of the flush behind on this thread, about to wait for it
+    /// anyway: behind, a flush leaves a core to the reader (see [`Encoding::spawn`]).
+    fn help_encoding(&self) {
+        if let Some(e) = &self.encoding {
+            e.help();
+        }
     }
 
     /// Takes the buffers as flush `flush_seq + 1`, committing up to `source`.

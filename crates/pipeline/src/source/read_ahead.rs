@@ -180,8 +180,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_dropped_reader_ends_its_thread() {
-        // An endless input: only the closed channel can end the thread.
-        struct Endless(std::sync::Arc<()>);
+        // An endless input: only the closed channel can end the thread, which drops it
+        // (and its count of `alive`).
+        struct Endless {
+            _alive: std::sync::Arc<()>,
+        }
         impl Read for Endless {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
                 buf.fill(b'x');
@@ -189,7 +192,13 @@ mod tests {
             }
         }
         let alive = std::sync::Arc::new(());
-        let mut r = ReadAhead::spawn("test-read", Endless(alive.clone())).unwrap();
+        let mut r = ReadAhead::spawn(
+            "test-read",
+            Endless {
+                _alive: alive.clone(),
+            },
+        )
+        .unwrap();
         let mut some = vec![0; 3 * CHUNK];
         r.read_exact(&mut some).await.unwrap();
         drop(r);
