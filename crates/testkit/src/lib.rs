@@ -161,3 +161,23 @@ pub fn output_within(cmd: &mut Command, limit: std::time::Duration) -> std::proc
         stderr: stderr.join().unwrap_or_default(),
     }
 }
+
+/// The files under `root`, recursively, as sorted paths relative to it: what tests
+/// compare lake and bucket folders by. A folder that vanishes while it is read (a
+/// rename under way) is skipped, and a missing `root` has no files.
+pub fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}

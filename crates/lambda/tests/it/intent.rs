@@ -6,6 +6,7 @@ use csgen_lambda::kinesis::{by_shard, plan};
 use csgen_lambda::{Settings, intent};
 use csgen_pipeline::LakeOptions;
 use csgen_pipeline::lake::Store;
+use csgen_testkit::files_under;
 
 use crate::support::{kinesis_event, seq};
 
@@ -30,23 +31,6 @@ async fn write(store: &Store, lines: &[(u64, Vec<u8>)]) -> Result<(), intent::Co
     intent::commit(store, &p.origin, &p.first, &p.last, p.files)
         .await
         .map(|_| ())
-}
-
-fn files(root: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![root.to_owned()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[tokio::test]
@@ -77,15 +61,19 @@ async fn a_bisected_retry_after_a_partial_write_leaves_every_record_once() {
     let partial = format!("events/dt=2026-11-02/hour=10/{}.parquet", stem(1, 3));
     // The writes run on the blocking pool and finish after the error: wait for hour 10.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !files(&root).contains(&partial) {
+    while !files_under(&root).contains(&partial) {
         assert!(
             std::time::Instant::now() < deadline,
             "hour 10 never written: {:?}",
-            files(&root)
+            files_under(&root)
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(files(&root).contains(&intent), "{:?}", files(&root));
+    assert!(
+        files_under(&root).contains(&intent),
+        "{:?}",
+        files_under(&root)
+    );
 
     // Lambda bisects: records 1..=2, then 3..=5.
     std::fs::remove_file(&blocked).unwrap();
@@ -99,12 +87,12 @@ async fn a_bisected_retry_after_a_partial_write_leaves_every_record_once() {
         format!("events/dt=2026-11-02/hour=11/{}.parquet", stem(4, 4)),
     ];
     assert_eq!(
-        files(&root),
+        files_under(&root),
         expected,
         "the failed attempt's files and intent are gone"
     );
 
     // The same half again: same keys, nothing added.
     write(&store, &all[2..]).await.unwrap();
-    assert_eq!(files(&root), expected);
+    assert_eq!(files_under(&root), expected);
 }

@@ -276,23 +276,15 @@ async fn flushes_behind_start_at_half_the_buffer_so_both_fit_in_it() {
     assert_eq!(w.counters.snapshot().committed_events, 4000);
 }
 
-/// Every file of `lake` (relative path, bytes), sorted by path.
+/// Every file of `lake`: relative path and bytes, sorted by path.
 fn files_of(lake: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![lake.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let rel = path.strip_prefix(lake).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    csgen_testkit::files_under(lake)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(lake.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use csgen_model::{Encoder, Format, Generator, Schedule, Shard, StoreConfig};
 use csgen_pipeline::{LakeOptions, LakeSpec};
 use csgen_sinks::lake::{LakeSink, LakeSinkSpec};
 use csgen_sinks::{Sink, SinkContext};
+use csgen_testkit::files_under;
 
 const START_MS: i64 = 1_795_418_780_123; // 2026-11-23T07:26:20.123Z
 
@@ -39,36 +40,20 @@ async fn attempt(lake: &std::path::Path, writer_id: Option<&str>, n: u64) {
     sink.flush().await.unwrap();
 }
 
-fn files(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_owned()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                todo.push(e.path());
-            } else {
-                out.push(e.path().strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[tokio::test]
 async fn a_rerun_with_the_same_writer_id_replaces_its_earlier_attempt_only() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path();
     let id = "0123456789abcdef0123456789abcdef";
     attempt(lake, None, 1000).await; // another writer, kept
-    let others = files(lake);
+    let others = files_under(lake);
     attempt(lake, Some(id), 5000).await; // the earlier attempt: more files than the rerun
     // An orphan of a flush that died before committing, in the writer's staging folder.
     let staging = lake.join(format!("_csgen/staging/{id}"));
     std::fs::create_dir_all(&staging).unwrap();
     std::fs::write(staging.join("000009-0000.parquet"), b"PAR1 half").unwrap();
     std::fs::write(staging.join(".000009-0001.parquet.x.tmp"), b"half").unwrap();
-    let before = files(lake);
+    let before = files_under(lake);
     assert!(
         before
             .iter()
@@ -76,7 +61,7 @@ async fn a_rerun_with_the_same_writer_id_replaces_its_earlier_attempt_only() {
     );
 
     attempt(lake, Some(id), 3000).await;
-    let after = files(lake);
+    let after = files_under(lake);
     let mine: Vec<&String> = after.iter().filter(|f| f.contains(id)).collect();
     assert!(
         mine.iter().all(|f| !f.starts_with("_csgen/staging")),
@@ -86,7 +71,7 @@ async fn a_rerun_with_the_same_writer_id_replaces_its_earlier_attempt_only() {
     let mut expected = others.clone();
     let alone = tempfile::tempdir().unwrap();
     attempt(alone.path(), Some(id), 3000).await;
-    expected.extend(files(alone.path()));
+    expected.extend(files_under(alone.path()));
     expected.sort();
     assert_eq!(after, expected);
     for f in &others {
