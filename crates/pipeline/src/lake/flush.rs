@@ -198,6 +198,12 @@ impl Encoding {
         self.parts.work();
     }
 
+    /// Whether every partition is encoded (tests: without the reader's help).
+    #[cfg(test)]
+    pub fn is_encoded(&self) -> bool {
+        lock(&self.parts.done).len() == self.parts.count
+    }
+
     /// The encoded flush. Cancel-safe: dropped before it is ready, the task runs on
     /// and a later call gets its result; the caller must not call it again after it
     /// returned.

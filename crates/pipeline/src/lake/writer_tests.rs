@@ -329,3 +329,24 @@ async fn a_flush_writes_the_same_files_whatever_threads_encode_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_flush_behind_is_encoded_while_the_reader_never_yields() {
+    // The first version spawned the encoding from inside a task: on this test's
+    // single-threaded runtime (and for a reader whose input is always ready) it did not
+    // start until the reader awaited, so nothing was encoded behind.
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path(), LakeOptions::default()).await;
+    w.set_encode_threads(2);
+    w.set_flush_behind(true);
+    push_all(&mut w, &records(1200, 36_000));
+    w.flush_behind(&SourcePos::default()).await.unwrap();
+    // No await from here until the flush is encoded: the reader keeps the thread.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !w.encoding.as_ref().unwrap().is_encoded() {
+        assert!(Instant::now() < deadline, "the flush behind never started");
+        std::thread::yield_now();
+    }
+    w.flush(&SourcePos::default()).await.unwrap();
+    assert_eq!(w.counters.snapshot().committed_events, 1200);
+}
