@@ -198,10 +198,10 @@ impl Encoding {
         self.parts.work();
     }
 
-    /// Whether every partition is encoded (tests: without the reader's help).
+    /// Whether encoding threads took every partition (tests: without the reader's help).
     #[cfg(test)]
-    pub fn is_encoded(&self) -> bool {
-        lock(&self.parts.done).len() == self.parts.count
+    pub fn all_taken(&self) -> bool {
+        lock(&self.parts.todo).len() == 0
     }
 
     /// The encoded flush. Cancel-safe: dropped before it is ready, the task runs on

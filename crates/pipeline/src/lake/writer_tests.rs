@@ -341,9 +341,10 @@ async fn a_flush_behind_is_encoded_while_the_reader_never_yields() {
     w.set_flush_behind(true);
     push_all(&mut w, &records(1200, 36_000));
     w.flush_behind(&SourcePos::default()).await.unwrap();
-    // No await from here until the flush is encoded: the reader keeps the thread.
+    // No await from here until the encoding threads took every partition: the reader
+    // keeps the thread.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !w.encoding.as_ref().unwrap().is_encoded() {
+    while !w.encoding.as_ref().unwrap().all_taken() {
         assert!(Instant::now() < deadline, "the flush behind never started");
         std::thread::yield_now();
     }
